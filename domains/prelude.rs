@@ -1,0 +1,12 @@
+//! Everything a plugin file needs: the kernel's prelude and every tool
+//! handle this app links.
+//!
+//! ```
+//! use domains::prelude::*;
+//! ```
+
+pub use microcore::prelude::*;
+pub use microcore_config::Config;
+pub use microcore_http::{Http, Reply};
+pub use microcore_log::Log;
+pub use serde::{Deserialize, Serialize};

@@ -1,0 +1,33 @@
+//! Parsing of the attributes' arguments.
+
+use syn::parse::Parser;
+use syn::{LitStr, meta::ParseNestedMeta};
+
+/// Parses `key = "value", flag` arguments, handing each to `on_arg`; the
+/// closure returns `Ok(false)` for a key it does not know.
+pub(crate) fn parse(
+    args: proc_macro2::TokenStream,
+    attr: &str,
+    known: &str,
+    mut on_arg: impl FnMut(&ParseNestedMeta) -> syn::Result<bool>,
+) -> syn::Result<()> {
+    let parser = syn::meta::parser(|meta| {
+        if on_arg(&meta)? {
+            Ok(())
+        } else {
+            let name = meta
+                .path
+                .get_ident()
+                .map_or_else(|| "this".to_string(), ToString::to_string);
+            Err(meta.error(format!(
+                "`#[{attr}]` has no argument `{name}`: it takes {known}"
+            )))
+        }
+    });
+    parser.parse2(args)
+}
+
+/// The string of `key = "value"`.
+pub(crate) fn string(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    meta.value()?.parse()
+}

@@ -1,0 +1,307 @@
+//! The boot, start to finish. Read this file to know the order of things:
+//!
+//! 1. every tool's `pre_boot` (the log tool installs its subscriber);
+//! 2. the wiring check over all descriptors ([`crate::graph::check`]);
+//!    any problem stops here, before anything is built;
+//! 3. tools, level by level in dependency order, each level set up
+//!    concurrently; a failed critical tool (or invalid configuration) stops
+//!    the boot, any other failed tool is marked `FAIL`;
+//! 4. plugins, by name: `SKIPPED` if a tool they need failed, else built and
+//!    their `on_boot` run; an error, panic or timeout marks them `DEAD` and
+//!    every tool forgets what they registered;
+//! 5. every tool's `on_boot_complete`, in dependency order (http serves).
+
+use std::any::Any;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tracing::{error, info, warn};
+
+use crate::container::{Container, Wiring};
+use crate::descriptor::{PluginDescriptor, ToolDescriptor};
+use crate::graph::WiringErrors;
+use crate::lifecycle::{DynPlugin, DynTool, ToolContext};
+use crate::registry::{PluginRecord, PluginStatus, Registry, ToolRecord, ToolStatus};
+use crate::{App, ErrorKind, ToolHandle};
+
+/// Why the app did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// The wiring check failed; every problem is listed.
+    #[error("{0}")]
+    Wiring(#[from] WiringErrors),
+    /// A critical tool, or a tool's configuration, failed.
+    #[error("error: tool '{tool}' ({location}) failed to start: {message}")]
+    Tool {
+        /// The tool's name.
+        tool: &'static str,
+        /// Where it is implemented.
+        location: String,
+        /// The reason, with its causes.
+        message: String,
+    },
+}
+
+/// A booted app: its tools serve, its ready plugins are live.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), microcore::BootError> {
+/// let running = microcore::App::linked().boot().await?;
+/// println!("{} plugins", running.registry().plugins().len());
+/// running.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct Running {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) container: Container,
+    pub(crate) tools: Vec<(&'static ToolDescriptor, Arc<dyn DynTool>)>,
+    pub(crate) plugins: Vec<(String, Arc<dyn DynPlugin>)>,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("tools", &self.container)
+            .field(
+                "plugins",
+                &self.plugins.iter().map(|p| &p.0).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Running {
+    /// This app's registry.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// A tool's handle, e.g. to ask the http tool which port it bound.
+    pub fn handle<H: ToolHandle>(&self) -> Option<H> {
+        self.container.get("app").ok()
+    }
+}
+
+impl App {
+    /// Boots the app (see the module docs for the order).
+    ///
+    /// # Errors
+    /// [`BootError`] for wiring mistakes, a failed critical tool or invalid
+    /// configuration. Failing plugins and non-critical tools do not stop it.
+    pub async fn boot(self) -> Result<Running, BootError> {
+        let started = Instant::now();
+        let mut pre_boots: Vec<fn()> = self.tools.iter().map(|t| t.pre_boot).collect();
+        pre_boots.dedup_by_key(|f| *f as usize);
+        pre_boots.iter().for_each(|f| f());
+        report_found(&self);
+
+        let plan = self.check()?;
+        let registry = Registry::new();
+        let ctx = ToolContext {
+            registry: registry.clone(),
+            vars: Arc::new(self.vars.clone()),
+        };
+        let mut container = Container::default();
+        let mut tools = Vec::new();
+        let mut failed: BTreeSet<&'static str> = BTreeSet::new();
+
+        for level in &plan.levels {
+            let descs: Vec<&'static ToolDescriptor> =
+                level.iter().map(|i| plan.tools[*i]).collect();
+            let setups = descs.iter().map(|d| {
+                let missing = d.deps.iter().find(|dep| failed.contains(dep.tool));
+                let (container, ctx) = (&container, &ctx);
+                let timeout = self.boot_timeout;
+                async move {
+                    if let Some(dep) = missing {
+                        let why = format!("needs tool '{}', which failed", dep.tool);
+                        return Err((ErrorKind::Internal, why));
+                    }
+                    let owner: &'static str = leak(format!("tool:{}", d.name));
+                    let tool = (d.construct)(&Wiring::new(container, owner))
+                        .map_err(|e| (ErrorKind::Internal, e.to_string()))?;
+                    let handle = guarded(timeout, tool.setup(ctx)).await?;
+                    Ok((tool, handle))
+                }
+            });
+            for (d, outcome) in descs.iter().zip(futures::future::join_all(setups).await) {
+                let record = |status, message| ToolRecord {
+                    name: d.name.into(),
+                    status,
+                    message,
+                    type_name: d.type_name.into(),
+                    location: d.location.to_string(),
+                    tools: d.deps.iter().map(|x| x.tool.to_string()).collect(),
+                };
+                match outcome {
+                    Ok((tool, handle)) => {
+                        container.insert_erased(d.name, handle);
+                        registry.upsert_tool(record(ToolStatus::Ok, String::new()));
+                        tools.push((*d, tool));
+                    }
+                    Err(step) => {
+                        registry.upsert_tool(record(ToolStatus::Fail, String::new()));
+                        tool_failure(d, step, &registry)?;
+                        failed.insert(d.name);
+                    }
+                }
+            }
+        }
+
+        let mut plugins = Vec::new();
+        for desc in &plan.plugins {
+            let name = desc.qualified_name();
+            registry.upsert_plugin(plugin_record(desc, &name));
+            if let Some(dep) = desc.deps.iter().find(|d| failed.contains(d.tool)) {
+                let why = format!(
+                    "tool '{}' (field '{}') failed to start",
+                    dep.tool, dep.field
+                );
+                warn!(plugin = %name, "plugin skipped: {why}");
+                registry.set_plugin_status(&name, PluginStatus::Skipped, Some(why));
+                continue;
+            }
+            match boot_plugin(desc, &name, &container, self.boot_timeout).await {
+                Ok(plugin) => {
+                    registry.set_plugin_status(&name, PluginStatus::Ready, None);
+                    plugins.push((name, plugin));
+                }
+                Err(why) => {
+                    error!(plugin = %name, file = %desc.location, "plugin failed to boot: {why}");
+                    tools.iter().for_each(|(_, t)| t.withdraw(&name));
+                    registry.set_plugin_status(&name, PluginStatus::Dead, Some(why));
+                }
+            }
+        }
+
+        for (d, tool) in &tools {
+            if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {
+                tool_failure(d, step, &registry)?;
+            }
+        }
+
+        let statuses = registry.plugins();
+        let count = |s| statuses.iter().filter(|p| p.status == s).count();
+        info!(
+            "booted in {} ms: {} tools, {} plugins ready, {} dead, {} skipped",
+            started.elapsed().as_millis(),
+            tools.len(),
+            count(PluginStatus::Ready),
+            count(PluginStatus::Dead),
+            count(PluginStatus::Skipped),
+        );
+        Ok(Running {
+            registry,
+            container,
+            tools,
+            plugins,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+}
+
+fn report_found(app: &App) {
+    let names: BTreeSet<&str> = app.tools.iter().map(|t| t.name).collect();
+    info!(
+        "found {} tools ({}) and {} plugins",
+        app.tools.len(),
+        names.into_iter().collect::<Vec<_>>().join(", "),
+        app.plugins.len()
+    );
+    if app.tools.is_empty() || app.plugins.is_empty() {
+        warn!(
+            "found {} tools and {} plugins: a crate the binary never names is dropped by the linker; \
+             make sure the app names every tool and domain crate (`use some_crate as _;`)",
+            app.tools.len(),
+            app.plugins.len()
+        );
+    }
+}
+
+fn plugin_record(desc: &PluginDescriptor, name: &str) -> PluginRecord {
+    PluginRecord {
+        name: name.to_string(),
+        domain: desc.domain().to_string(),
+        status: PluginStatus::Pending,
+        error: None,
+        tools: desc.deps.iter().map(|d| d.tool.to_string()).collect(),
+        location: desc.location.to_string(),
+    }
+}
+
+async fn boot_plugin(
+    desc: &PluginDescriptor,
+    name: &str,
+    container: &Container,
+    timeout: Duration,
+) -> Result<Arc<dyn DynPlugin>, String> {
+    let owner: &'static str = leak(name.to_string());
+    guarded(timeout, async {
+        let plugin = (desc.construct)(&Wiring::new(container, owner))
+            .map_err(|e| crate::Error::internal(e.to_string()))?;
+        plugin.clone().on_boot().await?;
+        Ok(plugin)
+    })
+    .await
+    .map_err(|(_, why)| why)
+}
+
+/// A failed lifecycle step: its kind (a panic or timeout is `Internal`) and message.
+pub(crate) type StepError = (ErrorKind, String);
+
+/// Runs one lifecycle step, turning an error, a panic or a timeout into a
+/// [`StepError`].
+pub(crate) async fn guarded<T>(
+    timeout: Duration,
+    step: impl Future<Output = Result<T, crate::Error>>,
+) -> Result<T, StepError> {
+    match tokio::time::timeout(timeout, AssertUnwindSafe(step).catch_unwind()).await {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(e))) => Err((e.kind(), e.chain())),
+        Ok(Err(panic)) => Err((
+            ErrorKind::Internal,
+            format!("panicked: {}", panic_message(&*panic)),
+        )),
+        Err(_) => Err((
+            ErrorKind::Internal,
+            format!("timed out after {} s", timeout.as_secs_f32()),
+        )),
+    }
+}
+
+/// A failed step of a tool: stops the boot if the tool is critical or its
+/// configuration is invalid, else marks it `FAIL`.
+fn tool_failure(
+    d: &ToolDescriptor,
+    (kind, message): StepError,
+    registry: &Registry,
+) -> Result<(), BootError> {
+    if d.critical || kind == ErrorKind::Config {
+        return Err(BootError::Tool {
+            tool: d.name,
+            location: d.location.to_string(),
+            message,
+        });
+    }
+    error!(tool = d.name, "tool failed: {message}");
+    registry.set_tool_status(d.name, ToolStatus::Fail, message);
+    Ok(())
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".into())
+}
+
+/// Names live as long as the process: a few bytes per plugin per boot.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}

@@ -1,0 +1,179 @@
+//! The app binary's command line: `serve` (the default), `check`, `graph`.
+//!
+//! An app's `main` is one line: `microcore::cli::main(microcore::App::linked())`.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::App;
+use crate::graph::BootPlan;
+
+/// A microcore app.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Boot the app and serve until SIGINT or SIGTERM (what no argument does).
+    Serve,
+    /// Check the wiring of every tool and plugin, print every problem, and
+    /// exit: 0 when sound, 1 otherwise. Never serves.
+    Check,
+    /// Print the boot order of the tools and each plugin's dependencies.
+    Graph {
+        /// `text` for people, `dot` for Graphviz (`... graph --format dot | dot -Tsvg`).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Text,
+    Dot,
+}
+
+/// Parses the command line and runs the command on `app`.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     microcore::cli::main(microcore::App::linked())
+/// }
+/// ```
+pub fn main(app: App) -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(app),
+        Command::Check => match app.check() {
+            Ok(plan) => {
+                println!(
+                    "wiring OK: {} tools, {} plugins",
+                    plan.tools.len(),
+                    plan.plugins.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Graph { format } => match app.check() {
+            Ok(plan) => {
+                print!(
+                    "{}",
+                    match format {
+                        GraphFormat::Text => render_text(&plan),
+                        GraphFormat::Dot => render_dot(&plan),
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn serve(app: App) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match app.boot().await {
+            Ok(running) => {
+                running.run_until_signal().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// The boot plan for people.
+fn render_text(plan: &BootPlan) -> String {
+    let mut out = String::from("tools, in boot order:\n");
+    for (i, t) in plan.tools.iter().enumerate() {
+        let needs: Vec<&str> = t.deps.iter().map(|d| d.tool).collect();
+        let _ = write!(
+            out,
+            "  {:>2}. {:<12} {:<28}",
+            i + 1,
+            t.name,
+            t.location.to_string()
+        );
+        if !needs.is_empty() {
+            let _ = write!(out, " needs {}", needs.join(", "));
+        }
+        out.push('\n');
+    }
+    for (old, new) in &plan.replaced {
+        let _ = writeln!(
+            out,
+            "  ({} of {} replaced by {})",
+            old.name, old.type_name, new.type_name
+        );
+    }
+    out.push_str("plugins, in boot order:\n");
+    for p in &plan.plugins {
+        let deps: Vec<String> = p
+            .deps
+            .iter()
+            .map(|d| format!("{}: {}", d.field, d.tool))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<28} {:<40} {{ {} }}",
+            p.qualified_name(),
+            p.location.to_string(),
+            deps.join(", ")
+        );
+    }
+    out
+}
+
+/// The dependency graph for Graphviz: tools are boxes, plugins ellipses,
+/// each edge labelled with the field that needs it.
+fn render_dot(plan: &BootPlan) -> String {
+    let mut out =
+        String::from("digraph microcore {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+    for t in &plan.tools {
+        let _ = writeln!(out, "  \"{}\" [shape=box];", t.name);
+        for d in t.deps {
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\" [label=\"{}\"];",
+                t.name, d.tool, d.field
+            );
+        }
+    }
+    for p in &plan.plugins {
+        let name = p.qualified_name();
+        let _ = writeln!(out, "  \"{name}\" [shape=ellipse];");
+        for d in p.deps {
+            let _ = writeln!(
+                out,
+                "  \"{name}\" -> \"{}\" [label=\"{}\"];",
+                d.tool, d.field
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
+}

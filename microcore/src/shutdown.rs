@@ -1,0 +1,66 @@
+//! Shutdown, the boot in reverse: stop taking work and drain it, let
+//! plugins clean up, then shut tools down, dependents before dependencies.
+//! Every step runs under the app's shutdown timeout, so one stuck tool
+//! cannot keep the process alive.
+
+use tracing::{info, warn};
+
+use crate::Running;
+use crate::boot::guarded;
+
+impl Running {
+    /// Waits for SIGINT or SIGTERM, then shuts down.
+    pub async fn run_until_signal(self) {
+        wait_for_signal().await;
+        info!("shutdown signal received: draining");
+        self.shutdown().await;
+    }
+
+    /// Shuts the app down (see the module docs for the order).
+    pub async fn shutdown(self) {
+        let timeout = self.shutdown_timeout;
+        for (d, tool) in self.tools.iter().rev() {
+            let drained = async {
+                tool.drain().await;
+                Ok(())
+            };
+            if let Err((_, why)) = guarded(timeout, drained).await {
+                warn!(tool = d.name, "drain did not finish: {why}");
+            }
+        }
+        for (name, plugin) in self.plugins.iter().rev() {
+            if let Err((_, why)) = guarded(timeout, plugin.clone().on_shutdown()).await {
+                warn!(plugin = %name, "shutdown hook failed: {why}");
+            }
+        }
+        for (d, tool) in self.tools.iter().rev() {
+            if let Err((_, why)) = guarded(timeout, tool.shutdown()).await {
+                warn!(tool = d.name, "shutdown failed: {why}");
+            }
+        }
+        info!("stopped");
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

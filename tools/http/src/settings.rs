@@ -1,0 +1,68 @@
+//! The http tool's configuration, read and validated once at setup.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use microcore::Error;
+use microcore_config::{ByteSize, Config};
+
+/// Every `HTTP_*` variable, parsed (defaults in `docs/configuration.md`).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `HTTP_HOST` and `HTTP_PORT` (port 0: any free port).
+    pub addr: SocketAddr,
+    /// `HTTP_BODY_LIMIT`.
+    pub body_limit: usize,
+    /// `HTTP_TIMEOUT_SECS`.
+    pub timeout: Duration,
+    /// `HTTP_CORS_ORIGINS`: `None` for `*`.
+    pub cors_origins: Option<Vec<String>>,
+    /// `HTTP_CORS_CREDENTIALS`.
+    pub cors_credentials: bool,
+}
+
+impl HttpSettings {
+    /// Reads and checks every setting.
+    ///
+    /// # Errors
+    /// A configuration error naming the first bad variable.
+    pub fn from_config(config: &Config) -> Result<Self, Error> {
+        let host: IpAddr = config.get_with(
+            "HTTP_HOST",
+            "an IP address such as 127.0.0.1 or 0.0.0.0",
+            IpAddr::from([127, 0, 0, 1]),
+            |v| v.parse().ok(),
+        )?;
+        let port: u16 = config.get("HTTP_PORT", 8000)?;
+        let body_limit = config.get("HTTP_BODY_LIMIT", ByteSize(1 << 20))?.0;
+        let timeout = config.get("HTTP_TIMEOUT_SECS", Duration::from_secs(30))?;
+        if timeout.is_zero() {
+            return Err(Error::config(
+                "HTTP_TIMEOUT_SECS='0' is invalid: expected a number of seconds above 0",
+            ));
+        }
+        let origins: String = config.get("HTTP_CORS_ORIGINS", "*".to_string())?;
+        let cors_origins = match origins.trim() {
+            "*" => None,
+            list => Some(
+                list.split(',')
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+        };
+        let cors_credentials = config.get("HTTP_CORS_CREDENTIALS", false)?;
+        if cors_credentials && cors_origins.is_none() {
+            return Err(Error::config(
+                "HTTP_CORS_CREDENTIALS=true cannot be combined with HTTP_CORS_ORIGINS='*': list the allowed origins, e.g. HTTP_CORS_ORIGINS=https://app.example.com",
+            ));
+        }
+        Ok(Self {
+            addr: SocketAddr::new(host, port),
+            body_limit,
+            timeout,
+            cors_origins,
+            cors_credentials,
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! The http tool's lifecycle: bind at setup (so a taken port fails the
+//! boot early and port 0 is known), serve once every plugin has registered
+//! its routes, drain in-flight requests at shutdown.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use microcore::prelude::*;
+use microcore::registry::Registry;
+use microcore_config::Config;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::handle::{RouteEntry, Shared};
+use crate::settings::HttpSettings;
+use crate::{Http, layers};
+
+/// The built-in http tool: axum on tokio.
+#[tool]
+#[derive(Debug)]
+pub struct AxumHttp {
+    config: Config,
+    #[state]
+    running: Mutex<Option<Server>>,
+}
+
+#[derive(Debug)]
+struct Server {
+    shared: Arc<Shared>,
+    settings: HttpSettings,
+    registry: Arc<Registry>,
+    listener: Option<tokio::net::TcpListener>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Tool for AxumHttp {
+    type Handle = Http;
+    const CRITICAL: bool = true;
+
+    async fn setup(&self, ctx: &ToolContext) -> Result<Http> {
+        let settings = HttpSettings::from_config(&self.config)?;
+        let listener = tokio::net::TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| {
+                Error::config(format!(
+                    "cannot listen on {} (HTTP_HOST/HTTP_PORT): {e}",
+                    settings.addr
+                ))
+            })?;
+        let shared = Arc::new(Shared::default());
+        let _ = shared.local_addr.set(listener.local_addr()?);
+        *self.lock() = Some(Server {
+            shared: shared.clone(),
+            settings,
+            registry: ctx.registry.clone(),
+            listener: Some(listener),
+            stop: watch::channel(false).0,
+            task: None,
+        });
+        Ok(Http::new(shared))
+    }
+
+    fn withdraw(&self, plugin: &str) {
+        if let Some(server) = self.lock().as_ref() {
+            server
+                .shared
+                .routes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|r| r.owner != plugin);
+        }
+    }
+
+    async fn on_boot_complete(&self) -> Result<()> {
+        let mut guard = self.lock();
+        let Some(server) = guard.as_mut() else {
+            return Ok(());
+        };
+        let routes = std::mem::take(
+            &mut *server
+                .shared
+                .routes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        let router = build_router(routes, &server.registry)?;
+        let app = layers::apply(router, &server.settings);
+        let listener = server
+            .listener
+            .take()
+            .ok_or_else(|| Error::internal("http served twice"))?;
+        let addr = listener.local_addr()?;
+        let mut stop = server.stop.subscribe();
+        tracing::info!("listening on http://{addr}");
+        server.task = Some(tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            });
+            if let Err(e) = serving.await {
+                tracing::error!("http server stopped: {e}");
+            }
+        }));
+        Ok(())
+    }
+
+    async fn drain(&self) {
+        let task = self.lock().as_mut().and_then(|server| {
+            let _ = server.stop.send(true);
+            server.task.take()
+        });
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+impl AxumHttp {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Server>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every route, checked for collisions first: two plugins on one method
+/// and path stop the boot, naming both files.
+fn build_router(routes: Vec<RouteEntry>, registry: &Registry) -> Result<Router> {
+    let file_of = |owner: &str| {
+        registry.plugin(owner).map_or_else(
+            || owner.to_string(),
+            |p| format!("{} ({})", p.name, p.location),
+        )
+    };
+    let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut collisions = Vec::new();
+    for r in &routes {
+        if let Some(first) = seen.insert((r.method_name, r.path.as_str()), r.owner) {
+            collisions.push(format!(
+                "route {} {} is registered twice: by {} and by {}",
+                r.method_name,
+                r.path,
+                file_of(first),
+                file_of(r.owner)
+            ));
+        }
+    }
+    if !collisions.is_empty() {
+        return Err(Error::config(format!(
+            "{}\n  = help: change the path or method of one of them",
+            collisions.join("\n")
+        )));
+    }
+    // axum panics on paths it cannot route together (`/a/{id}` beside
+    // `/a/{user_id}`); turn that into a boot error naming the route.
+    let mut router = Router::new();
+    for r in routes {
+        let (path, owner) = (r.path.clone(), r.owner);
+        router = std::panic::catch_unwind(AssertUnwindSafe(|| router.route(&r.path, r.router)))
+            .map_err(|_| Error::config(format!("route {path} of {} cannot be added: it conflicts with another route's path pattern", file_of(owner))))?;
+    }
+    Ok(router)
+}
