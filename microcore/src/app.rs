@@ -53,6 +53,13 @@ impl App {
         self
     }
 
+    /// Keeps only the tools `keep` accepts (a command that needs the
+    /// database but must not serve HTTP boots the app this way).
+    pub fn retain_tools(mut self, keep: impl Fn(&ToolDescriptor) -> bool) -> Self {
+        self.tools.retain(|t| keep(t));
+        self
+    }
+
     /// Uses `tool` instead of any other tool of the same name (a test double,
     /// a different backend), as `#[tool(replaces)]` would.
     pub fn with_tool(mut self, tool: &'static ToolDescriptor) -> Self {

@@ -1,18 +1,19 @@
-//! The app binary's command line: `serve` (the default), `check`, `graph`.
+//! The app binary's command line: `serve` (the default), `check`, `graph`,
+//! and the commands tools add (`migrate`, ...) through [`COMMANDS`].
 //!
 //! An app's `main` is one line: `microcore::cli::main(microcore::App::linked())`.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Arg, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::App;
 use crate::graph::BootPlan;
 
 /// A microcore app.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "A microcore app: boots every linked tool and plugin, or inspects them.", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -39,6 +40,34 @@ enum GraphFormat {
     Dot,
 }
 
+/// A subcommand a tool adds to the app's command line.
+///
+/// ```
+/// use microcore::cli::{COMMANDS, CommandDescriptor};
+/// use std::process::ExitCode;
+///
+/// #[microcore::__private::linkme::distributed_slice(COMMANDS)]
+/// #[linkme(crate = microcore::__private::linkme)]
+/// static HELLO: CommandDescriptor = CommandDescriptor {
+///     name: "hello",
+///     about: "Say hello",
+///     run: |_app, args| { println!("hello {args:?}"); ExitCode::SUCCESS },
+/// };
+/// ```
+#[derive(Debug)]
+pub struct CommandDescriptor {
+    /// The subcommand, e.g. `migrate`.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub about: &'static str,
+    /// Runs it with the app and the arguments after the name.
+    pub run: fn(App, Vec<String>) -> ExitCode,
+}
+
+/// Commands contributed by linked tools.
+#[linkme::distributed_slice]
+pub static COMMANDS: [CommandDescriptor];
+
 /// Parses the command line and runs the command on `app`.
 ///
 /// ```no_run
@@ -47,7 +76,33 @@ enum GraphFormat {
 /// }
 /// ```
 pub fn main(app: App) -> ExitCode {
-    let cli = Cli::parse();
+    let mut command = Cli::command();
+    for extra in COMMANDS.iter() {
+        command = command.subcommand(
+            clap::Command::new(extra.name).about(extra.about).arg(
+                Arg::new("args")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true),
+            ),
+        );
+    }
+    let matches = command.get_matches();
+    if let Some((name, sub)) = matches.subcommand() {
+        if let Some(extra) = COMMANDS.iter().find(|c| c.name == name) {
+            let args = sub
+                .get_many::<String>("args")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            return (extra.run)(app, args);
+        }
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(app),
         Command::Check => match app.check() {

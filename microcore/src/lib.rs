@@ -30,6 +30,7 @@
 
 pub mod app;
 pub mod boot;
+pub mod cause;
 pub mod cli;
 pub mod container;
 pub mod descriptor;

@@ -3,12 +3,19 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use microcore::ToolHandle;
 
 use crate::handler::PluginFn;
+
+/// Locks a mutex; a panic elsewhere while it was held does not poison the
+/// route table for everyone else.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// One registered route.
 #[derive(Debug)]
@@ -19,10 +26,23 @@ pub(crate) struct RouteEntry {
     pub(crate) router: MethodRouter,
 }
 
-#[derive(Debug, Default)]
+/// Wraps the whole router (app-wide middleware added by a tool or plugin).
+pub(crate) type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+#[derive(Default)]
 pub(crate) struct Shared {
     pub(crate) routes: Mutex<Vec<RouteEntry>>,
+    pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("routes", &self.routes)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Registers routes; each plugin gets a copy tagged with its name, so a
@@ -156,11 +176,20 @@ impl Http {
             owner: self.owner,
             router,
         };
-        self.shared
-            .routes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(entry);
+        lock(&self.shared.routes).push(entry);
+        self
+    }
+
+    /// Wraps every route of the app in `layer` (app-wide middleware: an
+    /// `Extension`, a tower layer). Runs inside the transport stack, so
+    /// requests already have their id and errors still get the envelope.
+    ///
+    /// ```
+    /// # let http = microcore_http::Http::detached();
+    /// http.layer(|router| router.layer(axum::Extension("shared value")));
+    /// ```
+    pub fn layer(&self, layer: impl FnOnce(Router) -> Router + Send + 'static) -> &Self {
+        lock(&self.shared.layers).push((self.owner, Box::new(layer)));
         self
     }
 

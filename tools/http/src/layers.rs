@@ -29,6 +29,7 @@ pub(crate) fn apply(router: Router, settings: &HttpSettings) -> Router {
     router
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(envelope_errors))
+        .layer(middleware::from_fn(cause_scope))
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -85,6 +86,18 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         "Internal server error",
         &[],
     )
+}
+
+/// Runs the request with its id as the causal root of whatever it
+/// publishes (see `microcore::cause`).
+async fn cause_scope(request: Request, next: Next) -> Response {
+    let id: std::sync::Arc<str> = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .into();
+    microcore::cause::scope(id, next.run(request)).await
 }
 
 /// Errors answered by axum or tower-http (not by a handler) come as plain

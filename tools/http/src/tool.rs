@@ -13,7 +13,7 @@ use microcore_config::Config;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::handle::{RouteEntry, Shared};
+use crate::handle::{RouteEntry, Shared, lock};
 use crate::settings::HttpSettings;
 use crate::{Http, layers};
 
@@ -65,12 +65,8 @@ impl Tool for AxumHttp {
 
     fn withdraw(&self, plugin: &str) {
         if let Some(server) = self.lock().as_ref() {
-            server
-                .shared
-                .routes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .retain(|r| r.owner != plugin);
+            lock(&server.shared.routes).retain(|r| r.owner != plugin);
+            lock(&server.shared.layers).retain(|l| l.0 != plugin);
         }
     }
 
@@ -79,14 +75,11 @@ impl Tool for AxumHttp {
         let Some(server) = guard.as_mut() else {
             return Ok(());
         };
-        let routes = std::mem::take(
-            &mut *server
-                .shared
-                .routes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        let router = build_router(routes, &server.registry)?;
+        let routes = std::mem::take(&mut *lock(&server.shared.routes));
+        let mut router = build_router(routes, &server.registry)?;
+        for (_, layer) in std::mem::take(&mut *lock(&server.shared.layers)) {
+            router = layer(router);
+        }
         let app = layers::apply(router, &server.settings);
         let listener = server
             .listener
@@ -119,7 +112,7 @@ impl Tool for AxumHttp {
 
 impl AxumHttp {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Server>> {
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.running)
     }
 }
 

@@ -1,0 +1,33 @@
+//! The causal id of the work in progress: the request or event being handled.
+//!
+//! The http tool runs each request inside [`scope`] with its request id; the
+//! event bus runs each handler inside [`scope`] with the event's id and reads
+//! [`current`] when publishing, so every event knows what caused it without
+//! a line of code in the plugin. A task-local, so concurrent requests never
+//! see each other's ids.
+
+use std::future::Future;
+use std::sync::Arc;
+
+tokio::task_local! {
+    static CAUSE: Arc<str>;
+}
+
+/// Runs `work` with `id` as the current cause.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use microcore::cause;
+/// let seen = cause::scope("req-1".into(), async { cause::current() }).await;
+/// assert_eq!(seen.as_deref(), Some("req-1"));
+/// assert_eq!(cause::current(), None);
+/// # }
+/// ```
+pub async fn scope<F: Future>(id: Arc<str>, work: F) -> F::Output {
+    CAUSE.scope(id, work).await
+}
+
+/// The id of the request or event being handled, if any.
+pub fn current() -> Option<Arc<str>> {
+    CAUSE.try_with(Arc::clone).ok()
+}

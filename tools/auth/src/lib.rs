@@ -1,0 +1,1 @@
+//! The `auth` tool (being built).

@@ -1,0 +1,1 @@
+//! The `event_bus` tool (being built).

@@ -1,0 +1,1 @@
+//! The `state` tool (being built).
