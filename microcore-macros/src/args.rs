@@ -29,5 +29,14 @@ pub(crate) fn parse(
 
 /// The string of `key = "value"`.
 pub(crate) fn string(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
-    meta.value()?.parse()
+    let name = meta
+        .path
+        .get_ident()
+        .map_or_else(String::new, ToString::to_string);
+    meta.value()?.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{name}` takes a string: write `{name} = \"users\"`"),
+        )
+    })
 }

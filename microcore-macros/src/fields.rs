@@ -54,7 +54,9 @@ pub(crate) fn read(attr: &str, example: &str, item: TokenStream) -> syn::Result<
                         line: line!(),
                     }
                 });
-                inits.push(quote! { #ident: w.take()? });
+                // Spanned like the dependency, so a type that is not a
+                // handle is reported once, at the field.
+                inits.push(quote_spanned! {span=> #ident: w.take::<#ty>()? });
             }
         }
         Fields::Unit => {}

@@ -75,7 +75,7 @@ pub struct WiringErrors(pub Vec<WiringError>);
 impl fmt::Display for WiringErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for e in &self.0 {
-            writeln!(f, "{e}")?;
+            writeln!(f, "{e}\n")?;
         }
         let n = self.0.len();
         write!(
@@ -110,7 +110,7 @@ impl fmt::Display for WiringError {
                 if let Some(close) = closest(tool, available) {
                     writeln!(
                         f,
-                        "  = note: a tool named '{close}' exists: did you mean its handle?"
+                        "  = note: did you mean tool '{close}'? The field's type names tool '{tool}'"
                     )?;
                 }
                 write!(
@@ -274,7 +274,7 @@ fn resolve_tool_names(
     }
     let mut active = BTreeMap::new();
     let mut replaced = Vec::new();
-    for (name, mut claimants) in by_name {
+    for mut claimants in by_name.into_values() {
         claimants.sort_by_key(|t| (t.location.file, t.location.line));
         let replacing: Vec<_> = claimants.iter().filter(|t| t.replaces).copied().collect();
         match (claimants.len(), replacing.as_slice()) {
@@ -286,15 +286,19 @@ fn resolve_tool_names(
                 replaced.extend(loser.map(|l| (l, *winner)));
                 active.insert(winner.name, *winner);
             }
-            _ => errors.push(WiringError::DuplicateTool {
-                name: claimants[0].name,
-                claimants: claimants
-                    .iter()
-                    .map(|t| (t.type_name, t.location))
-                    .collect(),
-            }),
+            _ => {
+                // Still counted as linked, so its dependents are not also
+                // reported as missing it.
+                active.insert(claimants[0].name, claimants[0]);
+                errors.push(WiringError::DuplicateTool {
+                    name: claimants[0].name,
+                    claimants: claimants
+                        .iter()
+                        .map(|t| (t.type_name, t.location))
+                        .collect(),
+                });
+            }
         }
-        let _ = name;
     }
     (active, replaced)
 }

@@ -133,6 +133,11 @@ pub trait Tool: Send + Sync + 'static {
 }
 
 /// Object-safe form of [`Plugin`], implemented for every plugin.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a `#[plugin]` but does not implement `Plugin`",
+    label = "this plugin needs `impl Plugin for {Self}`",
+    note = "add `impl microcore::Plugin for {Self} {{}}`, with `async fn on_boot(self: Arc<Self>) -> Result<()>` to register routes or subscriptions"
+)]
 pub trait DynPlugin: Send + Sync {
     /// See [`Plugin::on_boot`].
     fn on_boot(self: Arc<Self>) -> BoxFuture<'static, Result<(), Error>>;
@@ -153,6 +158,11 @@ impl<P: Plugin> DynPlugin for P {
 pub type ErasedHandle = Arc<dyn Any + Send + Sync>;
 
 /// Object-safe form of [`Tool`], implemented for every tool.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a `#[tool]` but does not implement `Tool`",
+    label = "this tool needs `impl Tool for {Self}`",
+    note = "add `impl microcore::Tool for {Self} {{ type Handle = ...; async fn setup(&self, ctx: &ToolContext) -> Result<Self::Handle> {{ ... }} }}`"
+)]
 pub trait DynTool: Send + Sync {
     /// See [`Tool::setup`].
     fn setup<'a>(&'a self, ctx: &'a ToolContext) -> BoxFuture<'a, Result<ErasedHandle, Error>>;

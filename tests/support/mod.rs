@@ -1,0 +1,102 @@
+//! Shared by the end-to-end tests: start the real app binary on a free port
+//! and talk to it over HTTP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running app binary; killed when dropped.
+pub struct AppProcess {
+    pub child: Child,
+    pub base: String,
+    pub logs: mpsc::Receiver<String>,
+    /// Log lines read while waiting for the app to listen.
+    pub boot_log: Vec<String>,
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `binary` with `HTTP_PORT=0` plus `env`, in `dir`, and waits (up
+/// to 60 s) for its "listening on" line.
+pub fn start_binary(binary: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> AppProcess {
+    let mut command = Command::new(binary);
+    command
+        .current_dir(dir)
+        .env("HTTP_PORT", "0")
+        .env("LOG_FORMAT", "pretty")
+        .env("NO_COLOR", "1")
+        .env("AI_CONTEXT_PATH", "")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("the app binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, logs) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[app] {line}");
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut app = AppProcess {
+        child,
+        base: String::new(),
+        logs,
+        boot_log: Vec::new(),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        match app.logs.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                if let Some(at) = line.find("listening on http://") {
+                    app.base = line[at + "listening on ".len()..].trim().to_string();
+                    app.boot_log.push(line);
+                    return app;
+                }
+                app.boot_log.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Ok(Some(status)) = app.child.try_wait() {
+                    panic!("the app exited before listening: {status}");
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the app exited before listening"),
+        }
+    }
+    panic!("the app did not listen within 60 s");
+}
+
+/// Starts this package's app binary in a fresh temporary working directory.
+pub fn start_app(env: &[(&str, &str)]) -> (AppProcess, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start_binary(env!("CARGO_BIN_EXE_microcore-app"), dir.path(), env);
+    (app, dir)
+}
+
+/// Sends SIGTERM and waits for the exit status (up to 20 s).
+pub fn terminate(app: &mut AppProcess) -> std::process::ExitStatus {
+    let pid = app.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Some(status)) = app.child.try_wait() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app did not stop within 20 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,10 @@
+//! Compile errors of `#[plugin]` and `#[tool]`: one mistake per file under
+//! `tests/ui/fail/`, with the expected message in the `.stderr` beside it.
+//! Regenerate after an intended change with `TRYBUILD=overwrite`.
+
+#[test]
+fn attribute_misuse_is_a_spanned_compile_error() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/fail/*.rs");
+    cases.pass("tests/ui/pass/*.rs");
+}

@@ -1,0 +1,11 @@
+use domains::prelude::*;
+
+#[plugin]
+pub struct CountVisits {
+    http: Http,
+    visits: u64,
+}
+
+impl Plugin for CountVisits {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use domains::prelude::*;
+
+#[plugin(domain = users)]
+pub struct Ping {
+    http: Http,
+}
+
+impl Plugin for Ping {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use domains::prelude::*;
+
+#[plugin]
+pub struct Ping<H> {
+    http: H,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use domains::prelude::*;
+
+#[plugin]
+pub enum Ping {
+    Http(Http),
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use domains::prelude::*;
+
+#[plugin]
+pub struct Ping(Http);
+
+fn main() {}
