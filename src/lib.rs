@@ -1,4 +1,6 @@
-//! The microcore example app: `cargo run` boots it.
+#![doc = include_str!("../README.md")]
+//!
+//! ## This crate
 //!
 //! This crate only names the crates the app is made of (generated from
 //! `Cargo.toml` by `build.rs`, so the linker keeps their descriptors) and

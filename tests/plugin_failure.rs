@@ -1,7 +1,7 @@
 //! A plugin that panics in `on_boot` is marked DEAD with its reason, its
 //! routes are withdrawn, and the rest of the app still serves. A handler
 //! that panics answers a 500 envelope and the server lives on.
-#![allow(missing_docs)]
+#![allow(missing_docs, missing_debug_implementations)]
 
 use domains::prelude::*;
 use microcore::registry::PluginStatus;

@@ -88,16 +88,16 @@ pub fn main(app: App) -> ExitCode {
         );
     }
     let matches = command.get_matches();
-    if let Some((name, sub)) = matches.subcommand() {
-        if let Some(extra) = COMMANDS.iter().find(|c| c.name == name) {
-            let args = sub
-                .get_many::<String>("args")
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect();
-            return (extra.run)(app, args);
-        }
+    if let Some((name, sub)) = matches.subcommand()
+        && let Some(extra) = COMMANDS.iter().find(|c| c.name == name)
+    {
+        let args = sub
+            .get_many::<String>("args")
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        return (extra.run)(app, args);
     }
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -1,6 +1,6 @@
 //! Shared by the end-to-end tests: start the real app binary on a free port
 //! and talk to it over HTTP.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

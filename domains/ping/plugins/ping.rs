@@ -9,7 +9,7 @@ pub struct Ping {
 }
 
 /// The body of a `/ping` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Pong {
     status: &'static str,
     message: &'static str,

@@ -9,7 +9,8 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use microcore::ToolHandle;
 
-use crate::handler::PluginFn;
+use crate::handler::{Describe, PluginFn};
+use crate::openapi::OperationDoc;
 
 /// Locks a mutex; a panic elsewhere while it was held does not poison the
 /// route table for everyone else.
@@ -24,6 +25,7 @@ pub(crate) struct RouteEntry {
     pub(crate) path: String,
     pub(crate) owner: &'static str,
     pub(crate) router: MethodRouter,
+    pub(crate) doc: OperationDoc,
 }
 
 /// Wraps the whole router (app-wide middleware added by a tool or plugin).
@@ -57,14 +59,14 @@ impl std::fmt::Debug for Shared {
 ///
 /// impl Plugin for Hello {
 ///     async fn on_boot(self: Arc<Self>) -> Result<()> {
-///         self.http.get("/hello", &self, Self::hello);
+///         self.http.get("/hello", &self, Self::hello).summary("Say hello");
 ///         Ok(())
 ///     }
 /// }
 ///
 /// impl Hello {
-///     async fn hello(self: Arc<Self>) -> Result<&'static str> {
-///         Ok("hello")
+///     async fn hello(self: Arc<Self>) -> Result<String> {
+///         Ok("hello".into())
 ///     }
 /// }
 /// ```
@@ -88,12 +90,12 @@ impl ToolHandle for Http {
 
 macro_rules! method_fns {
     ($($fn_name:ident => $filter:ident, $name:literal;)*) => {$(
-        #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`.")]
-        pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> &Self
+        #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`; the route is documented in OpenAPI from the handler's types.")]
+        pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
         where
             P: Send + Sync + 'static,
             F: Clone + Send + Sync + 'static,
-            PluginFn<P, F>: Handler<T, ()>,
+            PluginFn<P, F>: Handler<T, ()> + Describe<T>,
             T: 'static,
         {
             self.on(MethodFilter::$filter, $name, path, plugin, handler)
@@ -125,6 +127,12 @@ impl Http {
     }
 
     /// A handle whose routes all start with `prefix` (a route group).
+    ///
+    /// ```
+    /// # let http = microcore_http::Http::detached();
+    /// let admin = http.group("/admin");
+    /// // admin.get("/stats", ...) serves GET /admin/stats
+    /// ```
     pub fn group(&self, prefix: &str) -> Self {
         Self {
             prefix: Arc::from(format!("{}{}", self.prefix, prefix.trim_end_matches('/'))),
@@ -133,10 +141,11 @@ impl Http {
     }
 
     /// Serves `path` with any axum method router, for what the typed
-    /// methods do not cover (WebSocket upgrades, SSE, static files).
+    /// methods do not cover (WebSocket upgrades, SSE, static files). Such
+    /// routes are left out of OpenAPI unless documented with the builder.
     ///
     /// `router` must only answer `method` (`axum::routing::get(...)` for GET).
-    pub fn route(&self, method: Method, path: &str, router: MethodRouter) -> &Self {
+    pub fn route(&self, method: Method, path: &str, router: MethodRouter) -> RouteDoc<'_> {
         let name: &'static str = match method {
             Method::GET => "GET",
             Method::POST => "POST",
@@ -145,7 +154,11 @@ impl Http {
             Method::DELETE => "DELETE",
             _ => "OTHER",
         };
-        self.push(name, path, router)
+        let doc = OperationDoc {
+            hidden: true,
+            ..OperationDoc::default()
+        };
+        self.push(name, path, router, doc)
     }
 
     fn on<P, F, T>(
@@ -155,29 +168,46 @@ impl Http {
         path: &str,
         plugin: &Arc<P>,
         f: F,
-    ) -> &Self
+    ) -> RouteDoc<'_>
     where
         P: Send + Sync + 'static,
         F: Clone + Send + Sync + 'static,
-        PluginFn<P, F>: Handler<T, ()>,
+        PluginFn<P, F>: Handler<T, ()> + Describe<T>,
         T: 'static,
     {
+        let mut doc = OperationDoc::default();
+        <PluginFn<P, F> as Describe<T>>::describe(&mut doc);
+        doc.operation_id =
+            Some(format!("{}.{}", self.owner, handler_name::<F>()).replace('.', "_"));
         let handler = PluginFn {
             plugin: plugin.clone(),
             f,
         };
-        self.push(name, path, on(filter, handler))
+        self.push(name, path, on(filter, handler), doc)
     }
 
-    fn push(&self, method_name: &'static str, path: &str, router: MethodRouter) -> &Self {
-        let entry = RouteEntry {
+    fn push(
+        &self,
+        method_name: &'static str,
+        path: &str,
+        router: MethodRouter,
+        mut doc: OperationDoc,
+    ) -> RouteDoc<'_> {
+        if let Some((domain, _)) = self.owner.split_once('.') {
+            doc.tags.push(domain.to_string());
+        }
+        let mut routes = lock(&self.shared.routes);
+        routes.push(RouteEntry {
             method_name,
             path: format!("{}{}", self.prefix, path),
             owner: self.owner,
             router,
-        };
-        lock(&self.shared.routes).push(entry);
-        self
+            doc,
+        });
+        RouteDoc {
+            http: self,
+            index: routes.len() - 1,
+        }
     }
 
     /// Wraps every route of the app in `layer` (app-wide middleware: an
@@ -197,5 +227,79 @@ impl Http {
     /// (useful with `HTTP_PORT=0`).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.shared.local_addr.get().copied()
+    }
+}
+
+/// The method name of a handler (`execute` for `ListUsers::execute`).
+fn handler_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+/// Refines the OpenAPI entry of the route just registered.
+///
+/// ```
+/// # use microcore::prelude::*;
+/// # use microcore_http::Http;
+/// # #[plugin(domain = "docs")] pub struct GetUser { http: Http }
+/// # impl Plugin for GetUser {}
+/// # impl GetUser { async fn execute(self: Arc<Self>) -> Result<()> { Ok(()) } }
+/// # fn demo(this: &Arc<GetUser>) {
+/// this.http
+///     .get("/users/{user_id}", this, GetUser::execute)
+///     .summary("One user")
+///     .responds(404, "User not found");
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct RouteDoc<'a> {
+    http: &'a Http,
+    index: usize,
+}
+
+impl RouteDoc<'_> {
+    fn edit(self, change: impl FnOnce(&mut OperationDoc)) -> Self {
+        if let Some(route) = lock(&self.http.shared.routes).get_mut(self.index) {
+            change(&mut route.doc);
+        }
+        self
+    }
+
+    /// A one-line summary.
+    pub fn summary(self, summary: &str) -> Self {
+        self.edit(|d| d.summary = Some(summary.to_string()))
+    }
+
+    /// A longer description.
+    pub fn description(self, description: &str) -> Self {
+        self.edit(|d| d.description = Some(description.to_string()))
+    }
+
+    /// Groups the route under a tag (besides its domain's).
+    pub fn tag(self, tag: &str) -> Self {
+        self.edit(|d| {
+            if !d.tags.iter().any(|t| t == tag) {
+                d.tags.push(tag.to_string());
+            }
+        })
+    }
+
+    /// Documents an error status the handler answers (`404`, `403`, ...).
+    pub fn responds(self, status: u16, description: &str) -> Self {
+        self.edit(|d| d.error(status, description))
+    }
+
+    /// The success status, when not 200 (`201` for a creation).
+    pub fn status(self, status: u16) -> Self {
+        self.edit(|d| {
+            if let Some(success) = &mut d.success {
+                success.0 = status;
+            }
+        })
+    }
+
+    /// Keeps the route out of the OpenAPI document.
+    pub fn hidden(self) -> Self {
+        self.edit(|d| d.hidden = true)
     }
 }

@@ -13,7 +13,15 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 
+use crate::openapi::{ApiArg, ApiReply, OperationDoc};
 use crate::reply::IntoReply;
+
+/// A plugin method that documents itself in OpenAPI: each argument's
+/// [`ApiArg`] and the return type's [`ApiReply`].
+pub trait Describe<T> {
+    /// Fills the operation from the handler's types.
+    fn describe(doc: &mut OperationDoc);
+}
 
 /// A plugin method bound to its plugin.
 #[derive(Debug)]
@@ -42,6 +50,17 @@ where
 
     fn call(self, _req: Request, _state: ()) -> Self::Future {
         Box::pin(async move { (self.f)(self.plugin).await.into_reply() })
+    }
+}
+
+impl<P, F, Fut, R> Describe<((),)> for PluginFn<P, F>
+where
+    F: Fn(Arc<P>) -> Fut,
+    Fut: Future<Output = R>,
+    R: ApiReply,
+{
+    fn describe(doc: &mut OperationDoc) {
+        R::describe(doc);
     }
 }
 
@@ -77,6 +96,21 @@ macro_rules! impl_plugin_handler {
                     };
                     (self.f)(self.plugin, $($ty,)* $last).await.into_reply()
                 })
+            }
+        }
+
+        impl<P, F, Fut, R, M, $($ty,)* $last> Describe<(M, $($ty,)* $last,)> for PluginFn<P, F>
+        where
+            F: Fn(Arc<P>, $($ty,)* $last) -> Fut,
+            Fut: Future<Output = R>,
+            R: ApiReply,
+            $($ty: ApiArg,)*
+            $last: ApiArg,
+        {
+            fn describe(doc: &mut OperationDoc) {
+                $($ty::describe(doc);)*
+                $last::describe(doc);
+                R::describe(doc);
             }
         }
     };

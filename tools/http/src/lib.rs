@@ -2,16 +2,23 @@
 //! in one transport stack (request ids, CORS, body limit, timeout, security
 //! headers) and one JSON envelope for every answer, errors included.
 
+mod extract;
 mod handle;
 mod handler;
 mod layers;
+mod openapi;
 mod reply;
 mod settings;
 mod tool;
+mod validation;
 
-pub use handle::Http;
-pub use handler::PluginFn;
+pub use extract::{Json, Path, Query};
+pub use handle::{Http, RouteDoc};
+pub use handler::{Describe, PluginFn};
 pub use layers::REQUEST_ID;
+pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};
 pub use reply::{IntoReply, Reply, ReplyBody, error_envelope, error_response, success};
 pub use settings::HttpSettings;
 pub use tool::AxumHttp;
+pub use utoipa::{IntoParams, ToSchema};
+pub use validator::Validate;

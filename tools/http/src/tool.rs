@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::handle::{RouteEntry, Shared, lock};
+use crate::openapi::{self, DocumentedRoute};
 use crate::settings::HttpSettings;
 use crate::{Http, layers};
 
@@ -76,7 +77,19 @@ impl Tool for AxumHttp {
             return Ok(());
         };
         let routes = std::mem::take(&mut *lock(&server.shared.routes));
-        let mut router = build_router(routes, &server.registry)?;
+        let api = openapi::document(
+            "microcore app",
+            &routes
+                .iter()
+                .map(|r| DocumentedRoute {
+                    method: r.method_name,
+                    path: &r.path,
+                    doc: &r.doc,
+                })
+                .collect::<Vec<_>>(),
+        );
+        let mut router = build_router(routes, &server.registry)?
+            .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api));
         for (_, layer) in std::mem::take(&mut *lock(&server.shared.layers)) {
             router = layer(router);
         }

@@ -1,0 +1,115 @@
+//! The state tool's lifecycle: read the settings, connect, ping for health.
+//!
+//! Not critical: when Redis is down at boot the kernel marks `state` as
+//! `FAIL` and skips only the plugins that need it. A bad `STATE_URL` is a
+//! configuration error, which stops the boot whatever the tool.
+
+use std::sync::OnceLock;
+
+use microcore::prelude::*;
+use microcore_config::Config;
+
+use crate::{State, StateSettings};
+
+/// The built-in state tool: `memory://` or Redis, picked by `STATE_URL`.
+///
+/// Linking the crate is enough; an app (here one made of the config and
+/// state tools only) boots it like any other tool:
+///
+/// ```
+/// use microcore::App;
+/// use microcore_state::State;
+/// use microcore_config as _; // linkme keeps only the tools of named crates
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let tools = microcore::TOOLS.iter().filter(|t| ["config", "state"].contains(&t.name));
+/// let running = App::new(tools.collect(), vec![])
+///     .with_var("STATE_URL", "memory://")
+///     .boot()
+///     .await
+///     .unwrap();
+/// assert_eq!(running.handle::<State>().unwrap().backend(), "memory");
+/// running.shutdown().await;
+/// # }
+/// ```
+#[tool]
+#[derive(Debug)]
+pub struct StateTool {
+    config: Config,
+    #[state]
+    state: OnceLock<State>,
+}
+
+impl Tool for StateTool {
+    type Handle = State;
+
+    async fn setup(&self, _: &ToolContext) -> Result<State> {
+        let settings = StateSettings::from_config(&self.config)?;
+        let state = State::connect(&settings).await?;
+        tracing::info!(
+            url = %settings.url.redacted(),
+            prefix = %settings.prefix,
+            "state on {}",
+            state.backend()
+        );
+        let _ = self.state.set(state.clone());
+        Ok(state)
+    }
+
+    async fn health(&self) -> Health {
+        let Some(state) = self.state.get() else {
+            return Health::Failing("not set up".into());
+        };
+        match state.ping().await {
+            Ok(()) => Health::Ok,
+            Err(e) => Health::Failing(format!(
+                "{} does not answer: {}",
+                state.backend(),
+                e.chain()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(pairs: &[(&str, &str)]) -> StateTool {
+        StateTool {
+            config: Config::from_pairs(pairs.iter().copied()),
+            state: OnceLock::new(),
+        }
+    }
+
+    fn ctx() -> ToolContext {
+        ToolContext {
+            registry: microcore::registry::Registry::new(),
+            vars: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn health_pings_the_backend() {
+        let memory = tool(&[("STATE_URL", "memory://")]);
+        assert!(matches!(memory.health().await, Health::Failing(_)));
+        memory.setup(&ctx()).await.unwrap();
+        assert_eq!(memory.health().await, Health::Ok);
+
+        let redis = tool(&[("STATE_URL", "redis://127.0.0.1:6379")]);
+        redis.setup(&ctx()).await.unwrap();
+        assert_eq!(redis.health().await, Health::Ok);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_is_unavailable_not_a_config_error() {
+        let down = tool(&[("STATE_URL", "redis://127.0.0.1:1")]);
+        let e = down.setup(&ctx()).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert!(
+            e.chain().contains("STATE_URL='redis://127.0.0.1:1'"),
+            "{}",
+            e.chain()
+        );
+    }
+}
