@@ -2,6 +2,8 @@
 //! and talk to it over HTTP.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod app;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -82,6 +84,28 @@ pub fn start_app(env: &[(&str, &str)]) -> (AppProcess, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let app = start_binary(env!("CARGO_BIN_EXE_microcore-app"), dir.path(), env);
     (app, dir)
+}
+
+/// Writes `request` on a fresh connection to `base` and returns what the
+/// server answers within 5 s (for requests an HTTP client will not send).
+pub async fn raw_request(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// Sends SIGTERM and waits for the exit status (up to 20 s).

@@ -256,3 +256,14 @@ fn is_safe(method: &Method) -> bool {
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
 }
+
+/// A route taking [`AuthUser`] needs a bearer token: documented with the
+/// bearer security scheme and its 401 answer.
+impl microcore_http::ApiArg for AuthUser {
+    fn describe(doc: &mut microcore_http::OperationDoc) {
+        doc.secure();
+    }
+}
+
+/// Optional authentication adds nothing to the document.
+impl microcore_http::ApiArg for MaybeAuthUser {}

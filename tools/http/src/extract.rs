@@ -5,11 +5,11 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use microcore::{Error, FieldError};
 use serde::de::DeserializeOwned;
 
-use crate::reply::{error_envelope, error_response};
+use crate::reply::error_response;
 
 /// A JSON request body, deserialized then validated (`validator::Validate`).
 ///
@@ -46,30 +46,27 @@ where
     T: DeserializeOwned + validator::Validate,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Rejection> {
         if !is_json(req.headers()) {
-            return Err(error_envelope(
+            return Err(rejection(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a JSON body (Content-Type: application/json)",
-                &[],
             ));
         }
         let bytes = match bytes::Bytes::from_request(req, state).await {
             Ok(bytes) => bytes,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(error_envelope(
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(rejection(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "Request body too large",
-                    &[],
                 ));
             }
             Err(_) => {
-                return Err(error_envelope(
+                return Err(rejection(
                     StatusCode::BAD_REQUEST,
                     "Could not read the request body",
-                    &[],
                 ));
             }
         };
@@ -79,22 +76,14 @@ where
             Err(e) => {
                 let inner = e.inner();
                 if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                    return Err(error_envelope(
-                        StatusCode::BAD_REQUEST,
-                        "Malformed JSON body",
-                        &[],
-                    ));
+                    return Err(rejection(StatusCode::BAD_REQUEST, "Malformed JSON body"));
                 }
                 let field = e.path().to_string();
                 return Err(reject(vec![field_error(&field, &inner.to_string())]));
             }
         };
         if de.end().is_err() {
-            return Err(error_envelope(
-                StatusCode::BAD_REQUEST,
-                "Malformed JSON body",
-                &[],
-            ));
+            return Err(rejection(StatusCode::BAD_REQUEST, "Malformed JSON body"));
         }
         validate(&value)?;
         Ok(Json(value))
@@ -106,9 +95,9 @@ where
     T: DeserializeOwned + validator::Validate,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -125,9 +114,9 @@ where
     T: DeserializeOwned + Send,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejection> {
         use axum::extract::path::ErrorKind;
         use axum::extract::rejection::PathRejection;
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
@@ -137,7 +126,12 @@ where
                     ErrorKind::ParseErrorAtKey { key, .. }
                     | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
                     ErrorKind::DeserializeError { key, .. } => key.clone(),
-                    _ => "path".to_string(),
+                    // A single value (`Path<i64>`) carries no key: name the route's parameter.
+                    _ => axum::extract::RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .ok()
+                        .and_then(|params| params.iter().next().map(|(k, _)| k.to_string()))
+                        .unwrap_or_else(|| "path".to_string()),
                 };
                 let message = match e.kind() {
                     ErrorKind::ParseErrorAtKey { expected_type, .. }
@@ -146,7 +140,7 @@ where
                 };
                 Err(reject(vec![FieldError { field, message }]))
             }
-            Err(other) => Err(error_envelope(other.status(), "Invalid path", &[])),
+            Err(other) => Err(rejection(other.status(), "Invalid path")),
         }
     }
 }
@@ -164,11 +158,25 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
-fn reject(details: Vec<FieldError>) -> Response {
-    error_response(&Error::validation(details))
+/// Why an extractor refused a request: answered with the envelope.
+#[derive(Debug)]
+pub struct Rejection(pub Error);
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        error_response(&self.0)
+    }
 }
 
-fn validate<T: validator::Validate>(value: &T) -> Result<(), Response> {
+fn rejection(status: StatusCode, message: &'static str) -> Rejection {
+    Rejection(Error::business(message).with_status(status.as_u16()))
+}
+
+fn reject(details: Vec<FieldError>) -> Rejection {
+    Rejection(Error::validation(details))
+}
+
+fn validate<T: validator::Validate>(value: &T) -> Result<(), Rejection> {
     value
         .validate()
         .map_err(|errors| reject(crate::validation::field_errors(&errors)))

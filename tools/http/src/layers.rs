@@ -28,13 +28,14 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) fn apply(router: Router, settings: &HttpSettings) -> Router {
     router
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn(envelope_errors))
         .layer(middleware::from_fn(cause_scope))
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.timeout,
         ))
+        // Outside the limit and the timeout, so their answers get the envelope too.
+        .layer(middleware::from_fn(envelope_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors(settings))
         .layer(SetResponseHeaderLayer::overriding(

@@ -12,7 +12,7 @@ mod settings;
 mod tool;
 mod validation;
 
-pub use extract::{Json, Path, Query};
+pub use extract::{Json, Path, Query, Rejection};
 pub use handle::{Http, RouteDoc};
 pub use handler::{Describe, PluginFn};
 pub use layers::REQUEST_ID;

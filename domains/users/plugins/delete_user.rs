@@ -1,0 +1,43 @@
+//! DELETE /users/{user_id}: the owner deletes their account; publishes `user.deleted`.
+
+use crate::prelude::*;
+use crate::users::models::{Users, find_user};
+use sea_orm::EntityTrait;
+
+/// Deletes one's own account.
+#[plugin]
+pub struct DeleteUser {
+    http: Http,
+    db: Db,
+    bus: EventBus,
+}
+
+/// The payload of `user.deleted`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDeleted {
+    id: i64,
+}
+
+impl Plugin for DeleteUser {
+    async fn on_boot(self: Arc<Self>) -> Result<()> {
+        self.http
+            .delete("/users/{user_id}", &self, Self::execute)
+            .summary("Delete my account")
+            .responds(403, "Not the owner")
+            .responds(404, "User not found");
+        self.bus.publishes::<UserDeleted>("user.deleted");
+        Ok(())
+    }
+}
+
+impl DeleteUser {
+    async fn execute(self: Arc<Self>, user: AuthUser, Path(user_id): Path<i64>) -> Result<()> {
+        if user.id != user_id.to_string() {
+            return Err(Error::forbidden("Forbidden"));
+        }
+        find_user(&*self.db, user_id, "User not found").await?;
+        Users::delete_by_id(user_id).exec(&*self.db).await?;
+        self.bus.publish("user.deleted", &UserDeleted { id: user_id }).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,77 @@
+//! POST /auth/login: a token for a right e-mail and password, with
+//! per-e-mail throttling in the state tool.
+
+use std::time::Duration;
+
+use crate::prelude::*;
+use crate::users::models::{Users, normalize_email, roles_of, user};
+use axum::http::header::SET_COOKIE;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// Failed attempts allowed per e-mail in one window.
+const MAX_FAILURES: i64 = 5;
+/// The window starts at the first failure and is not extended by later ones.
+const WINDOW: Duration = Duration::from_secs(900);
+
+/// Logs a user in.
+#[plugin]
+pub struct Login {
+    http: Http,
+    db: Db,
+    auth: Auth,
+    state: State,
+}
+
+/// The login form.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct Credentials {
+    /// The account's e-mail.
+    #[validate(length(min = 1))]
+    email: String,
+    /// The account's password.
+    #[validate(length(min = 1))]
+    password: String,
+}
+
+/// A session token (also set as the `access_token` cookie).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    token: String,
+}
+
+impl Plugin for Login {
+    async fn on_boot(self: Arc<Self>) -> Result<()> {
+        self.http
+            .post("/auth/login", &self, Self::execute)
+            .summary("Log in")
+            .responds(400, "Invalid email or password")
+            .responds(429, "Too many attempts");
+        Ok(())
+    }
+}
+
+impl Login {
+    async fn execute(self: Arc<Self>, Json(form): Json<Credentials>) -> Result<Reply<Session>> {
+        let email = normalize_email(&form.email);
+        let attempts = self.state.namespace("login_failures");
+        let failures = attempts.get(&email).await?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+        if failures >= MAX_FAILURES {
+            return Err(too_many());
+        }
+        let found = Users::find().filter(user::Column::Email.eq(email.as_str())).one(&*self.db).await?;
+        let hash = found.as_ref().map(|u| u.password_hash.as_str());
+        let verified = self.auth.verify_password_or_decoy(&form.password, hash).await;
+        let Some(user) = found.filter(|_| verified) else {
+            let now = attempts.incr(&email, 1, Some(WINDOW)).await?;
+            return Err(if now > MAX_FAILURES { too_many() } else { Error::business("Invalid email or password") });
+        };
+        attempts.delete(&email).await?;
+        let token = self.auth.issue_for(user.id, user.email, roles_of(&user.roles))?;
+        let cookie = self.auth.login_cookie(&token);
+        Ok(Reply::new(Session { token }).header(SET_COOKIE, cookie))
+    }
+}
+
+fn too_many() -> Error {
+    Error::business("Too many attempts. Try again later.").with_status(429)
+}

@@ -1,0 +1,90 @@
+//! The example app booted in process on a free port, on SQLite (a temp
+//! file) or on a PostgreSQL database of its own (created and dropped).
+
+use microcore::Running;
+use microcore_event_bus::EventBus;
+use microcore_http::Http;
+use sea_orm::{ConnectionTrait, Database};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A booted example app; the database is removed when it is dropped.
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub base: String,
+    pub bus: EventBus,
+    pub client: reqwest::Client,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Boots the app with `vars` on `backend`.
+    pub async fn start(backend: Backend, vars: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}/app.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!("mc_app_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(POSTGRES_ADMIN)
+                    .await
+                    .expect("PostgreSQL is up");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                (
+                    format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    Some(name),
+                )
+            }
+        };
+        let mut app = microcore_app::app()
+            .with_var("HTTP_PORT", "0")
+            .with_var("DATABASE_URL", url)
+            .with_var("AI_CONTEXT_PATH", "")
+            .with_var("AUTH_SECRET_KEY", "test-secret-key-of-at-least-32-bytes!!");
+        for (k, v) in vars {
+            app = app.with_var(*k, *v);
+        }
+        let running = app.boot().await.expect("the example app boots");
+        let addr = running.handle::<Http>().unwrap().local_addr().unwrap();
+        let bus = running.handle::<EventBus>().unwrap();
+        Self {
+            running: Some(running),
+            base: format!("http://{addr}"),
+            bus,
+            client: reqwest::Client::new(),
+            pg_database,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Shuts the app down and drops its PostgreSQL database, if any.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+        if let Some(name) = self.pg_database.take() {
+            let admin = Database::connect(POSTGRES_ADMIN).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+}

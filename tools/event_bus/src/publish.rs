@@ -1,0 +1,128 @@
+//! Publishing: the builder behind `bus.publish(topic, &payload)`.
+//!
+//! `.await` it as it is, or set a key, a TTL or headers first. The payload
+//! is serialized when the builder is awaited, so the future borrows nothing
+//! and the payload type needs only `Serialize`.
+
+use std::collections::BTreeMap;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use microcore::{Error, Result};
+use serde::Serialize;
+
+use crate::bus::{Core, lock};
+use crate::{Envelope, EventBus, EventId, causal};
+
+/// A publish being prepared; `.await` sends it and yields its [`EventId`].
+///
+/// ```
+/// use std::time::Duration;
+/// use microcore_event_bus::EventBus;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
+/// let bus = EventBus::recording();
+/// let id = bus
+///     .publish("order.paid", &serde_json::json!({"order": 7}))
+///     .key("order-7")
+///     .ttl(Duration::from_secs(60))
+///     .header("source", "checkout")
+///     .await?;
+/// let sent = &bus.published_envelopes()[0];
+/// assert_eq!(sent.id, id);
+/// assert_eq!(sent.key.as_deref(), Some("order-7"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a publish does nothing until it is `.await`ed"]
+pub struct Publish<'a, T: ?Sized> {
+    bus: &'a EventBus,
+    topic: &'a str,
+    payload: &'a T,
+    key: Option<String>,
+    ttl: Option<Duration>,
+    headers: BTreeMap<String, String>,
+}
+
+impl EventBus {
+    /// Publishes `payload` to `topic`; `.await` the result. The envelope's
+    /// `parent_id` and `correlation_id` come from the request or event
+    /// being handled, if any.
+    pub fn publish<'a, T: Serialize + ?Sized>(
+        &'a self,
+        topic: &'a str,
+        payload: &'a T,
+    ) -> Publish<'a, T> {
+        Publish {
+            bus: self,
+            topic,
+            payload,
+            key: None,
+            ttl: None,
+            headers: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Serialize + ?Sized> Publish<'_, T> {
+    /// Orders this event with the others of the same key, and names it
+    /// for idempotency (handlers of an at-least-once bus may see it twice).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Not delivered after `ttl` from now.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+}
+
+impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
+    type Output = Result<EventId>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<EventId>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let envelope = serde_json::to_value(self.payload)
+            .map_err(|e| {
+                Error::internal(format!(
+                    "the payload of '{}' cannot be serialized: {e}",
+                    self.topic
+                ))
+            })
+            .map(|payload| {
+                let mut envelope = Envelope::new(self.topic, payload, self.bus.owner);
+                envelope.key = self.key;
+                envelope.ttl = self.ttl;
+                envelope.headers = self.headers;
+                causal::stamp(&mut envelope);
+                envelope
+            });
+        let core = &self.bus.core;
+        Box::pin(async move { core.send(envelope?).await })
+    }
+}
+
+impl Core {
+    /// Hands a finished envelope to the driver and records it.
+    pub(crate) async fn send(&self, envelope: Envelope) -> Result<EventId> {
+        if envelope.event.trim().is_empty() {
+            return Err(Error::internal("cannot publish to an empty topic name"));
+        }
+        let envelope = Arc::new(envelope);
+        self.driver.publish(&envelope).await?;
+        self.topology.fired(&envelope);
+        if let Some(log) = &self.recording {
+            lock(log).push(envelope.clone());
+        }
+        Ok(envelope.id.clone())
+    }
+}

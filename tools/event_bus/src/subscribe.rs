@@ -1,0 +1,349 @@
+//! Subscribing: plugin methods as typed handlers, and consumer groups.
+//!
+//! A handler is a plugin method, `async fn(self: Arc<Self>, Event<T>)`.
+//! It is erased once, here, into a function from an envelope to an
+//! [`Outcome`], so the delivery loop is the same for every payload type and
+//! every driver. The default consumer group is `<plugin>.<method>`, read
+//! from the method's type name: stable across restarts (durable groups
+//! resume) and distinct per handler.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use futures::future::BoxFuture;
+use microcore::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use crate::bus::{Live, draining_error, lock, schema_of};
+use crate::topology::{PayloadSchema, Role};
+use crate::worker::Worker;
+use crate::{Envelope, Event, EventBus};
+
+/// What running a handler on one delivery came to.
+pub(crate) enum Outcome {
+    /// Done; a replying handler's answer, as JSON.
+    Done(Option<serde_json::Value>),
+    /// The payload does not fit the handler's type: retrying cannot help.
+    Undecodable(String),
+    /// The handler returned an error (retried, then a dead letter).
+    Failed(Error),
+}
+
+/// A handler with its plugin and payload type erased.
+pub(crate) type Handler =
+    Arc<dyn Fn(Arc<Envelope>, u32) -> BoxFuture<'static, Outcome> + Send + Sync>;
+
+/// A running subscription, as [`EventBus::subscribe`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    id: u64,
+    topic: String,
+    group: String,
+}
+
+impl Subscription {
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The consumer group.
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+}
+
+/// A subscription being prepared; `.await` starts it.
+///
+/// ```
+/// use microcore::prelude::*;
+/// use microcore_event_bus::{Event, EventBus};
+///
+/// struct Audit;
+/// impl Audit {
+///     async fn on_any(self: Arc<Self>, _event: Event<serde_json::Value>) -> Result<()> { Ok(()) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+/// let bus = EventBus::memory().for_owner("audit.Audit");
+/// let audit = Arc::new(Audit);
+/// let sub = bus.subscribe("user.created", &audit, Audit::on_any).await?;
+/// assert_eq!(sub.group(), "audit.Audit.on_any");
+/// let shared = bus.subscribe("user.created", &audit, Audit::on_any).group("audit-all").await?;
+/// assert_eq!(shared.group(), "audit-all");
+/// # Ok(()) }
+/// ```
+#[must_use = "a subscription starts only when `.await`ed"]
+pub struct Subscribe<'a, T> {
+    bus: &'a EventBus,
+    topic: String,
+    group: String,
+    handler: Handler,
+    replies: bool,
+    schema: Option<PayloadSchema>,
+    _payload: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Subscribe<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscribe")
+            .field("topic", &self.topic)
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Subscribe<'_, T> {
+    /// Joins consumer group `group` instead of the default
+    /// `<plugin>.<method>`: handlers sharing a group share its events (each
+    /// event handled once by one of them).
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = group.into();
+        self
+    }
+
+    /// Declares the handler's payload schema (from `utoipa::ToSchema`), so
+    /// the topology and the contract check know what it reads.
+    pub fn with_schema(mut self) -> Self
+    where
+        T: utoipa::ToSchema,
+    {
+        self.schema = Some(schema_of::<T>(self.bus.owner, Role::Subscriber));
+        self
+    }
+}
+
+impl<'a, T> IntoFuture for Subscribe<'a, T> {
+    type Output = Result<Subscription>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Subscription>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            if let Some(schema) = self.schema {
+                self.bus.core.topology.declare(&self.topic, schema);
+            }
+            self.bus
+                .start(self.topic, self.group, self.handler, self.replies)
+                .await
+        })
+    }
+}
+
+/// The default group's last part: the method's name, from its type name
+/// (`path::Welcome::on_user_created` → `on_user_created`). A closure has no
+/// name, so its group is named after the topic.
+pub(crate) fn default_group<F>(owner: &str, topic: &str) -> String {
+    let full = std::any::type_name::<F>();
+    let base = full.split('<').next().unwrap_or(full);
+    match base.rsplit("::").next() {
+        Some(name) if !name.is_empty() && !name.contains('{') => format!("{owner}.{name}"),
+        _ => format!("{owner}.{topic}"),
+    }
+}
+
+impl EventBus {
+    /// Runs `handler`, a method of `plugin`, for every event on `topic`
+    /// (once per consumer group); `.await` to start it.
+    ///
+    /// The handler's payload type `T` is the subscriber's own: a payload
+    /// that does not decode into it is a dead letter with the reason. A
+    /// handler error is retried with exponential backoff, then becomes a
+    /// dead letter and an `event.delivery.failed` event.
+    pub fn subscribe<P, F, T, Fut>(
+        &self,
+        topic: &str,
+        plugin: &Arc<P>,
+        handler: F,
+    ) -> Subscribe<'_, T>
+    where
+        P: Send + Sync + 'static,
+        F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+        T: DeserializeOwned + Send + 'static,
+    {
+        let group = default_group::<F>(self.owner, topic);
+        let (plugin, handler) = (plugin.clone(), Arc::new(handler));
+        let erased: Handler = Arc::new(move |envelope, attempt| {
+            let (plugin, handler) = (plugin.clone(), handler.clone());
+            Box::pin(async move {
+                match Event::<T>::decode(envelope, attempt) {
+                    Err(reason) => Outcome::Undecodable(reason),
+                    Ok(event) => match handler(plugin, event).await {
+                        Ok(()) => Outcome::Done(None),
+                        Err(e) => Outcome::Failed(e),
+                    },
+                }
+            })
+        });
+        self.prepare(topic, group, erased, false)
+    }
+
+    /// Answers requests on `topic` (see [`EventBus::request`]) with
+    /// `handler`, a method of `plugin` returning the reply. An error is sent
+    /// back to the requester at once (it is waiting): not retried.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use microcore::prelude::*;
+    /// use microcore_event_bus::{Event, EventBus};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Add { a: i64, b: i64 }
+    ///
+    /// struct Calculator;
+    /// impl Calculator {
+    ///     async fn add(self: Arc<Self>, event: Event<Add>) -> Result<i64> {
+    ///         Ok(event.payload.a + event.payload.b)
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+    /// let bus = EventBus::memory();
+    /// bus.respond("math.add", &Arc::new(Calculator), Calculator::add).await?;
+    /// let sum: i64 = bus
+    ///     .request("math.add", &serde_json::json!({"a": 2, "b": 3}), Duration::from_secs(5))
+    ///     .await?;
+    /// assert_eq!(sum, 5);
+    /// # Ok(()) }
+    /// ```
+    pub fn respond<P, F, T, R, Fut>(
+        &self,
+        topic: &str,
+        plugin: &Arc<P>,
+        handler: F,
+    ) -> Subscribe<'_, T>
+    where
+        P: Send + Sync + 'static,
+        F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R>> + Send + 'static,
+        T: DeserializeOwned + Send + 'static,
+        R: Serialize,
+    {
+        let group = default_group::<F>(self.owner, topic);
+        let (plugin, handler) = (plugin.clone(), Arc::new(handler));
+        let erased: Handler = Arc::new(move |envelope, attempt| {
+            let (plugin, handler) = (plugin.clone(), handler.clone());
+            Box::pin(async move {
+                match Event::<T>::decode(envelope, attempt) {
+                    Err(reason) => Outcome::Undecodable(reason),
+                    Ok(event) => match handler(plugin, event).await {
+                        Ok(reply) => match serde_json::to_value(&reply) {
+                            Ok(value) => Outcome::Done(Some(value)),
+                            Err(e) => Outcome::Failed(Error::internal(format!(
+                                "the reply cannot be serialized: {e}"
+                            ))),
+                        },
+                        Err(e) => Outcome::Failed(e),
+                    },
+                }
+            })
+        });
+        self.prepare(topic, group, erased, true)
+    }
+
+    fn prepare<T>(
+        &self,
+        topic: &str,
+        group: String,
+        handler: Handler,
+        replies: bool,
+    ) -> Subscribe<'_, T> {
+        Subscribe {
+            bus: self,
+            topic: topic.to_string(),
+            group,
+            handler,
+            replies,
+            schema: None,
+            _payload: PhantomData,
+        }
+    }
+
+    /// Joins the group on the driver and starts the delivery loop.
+    pub(crate) async fn start(
+        &self,
+        topic: String,
+        group: String,
+        handler: Handler,
+        replies: bool,
+    ) -> Result<Subscription> {
+        if topic.trim().is_empty() || group.trim().is_empty() {
+            return Err(Error::internal(format!(
+                "cannot subscribe to topic '{topic}' in group '{group}': names must not be empty"
+            )));
+        }
+        if self.core.draining.load(Ordering::SeqCst) {
+            return Err(draining_error());
+        }
+        let consumer = self.core.driver.consume(&topic, &group).await?;
+        let id = self.core.next_id.fetch_add(1, Ordering::Relaxed);
+        let (stop, stopped) = watch::channel(false);
+        let worker = Worker {
+            core: self.core.clone(),
+            consumer,
+            handler,
+            topic: topic.clone(),
+            group: group.clone(),
+            owner: self.owner,
+            replies,
+        };
+        let task = tokio::spawn(worker.run(stopped));
+        self.core.topology.subscribed(&topic, &group, self.owner);
+        lock(&self.core.subscriptions).push(Live {
+            id,
+            owner: self.owner,
+            topic: topic.clone(),
+            group: group.clone(),
+            stop,
+            task,
+        });
+        Ok(Subscription { id, topic, group })
+    }
+
+    /// Stops a subscription, waiting for its in-flight handler.
+    pub async fn unsubscribe(&self, subscription: &Subscription) {
+        let live = {
+            let mut subs = lock(&self.core.subscriptions);
+            subs.iter()
+                .position(|s| s.id == subscription.id)
+                .map(|at| subs.remove(at))
+        };
+        if let Some(live) = live {
+            live.stop.send_replace(true);
+            self.core
+                .topology
+                .unsubscribed(&live.topic, &live.group, live.owner);
+            let _ = live.task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Welcome;
+    impl Welcome {
+        async fn on_user_created(self: Arc<Self>, _: Event<serde_json::Value>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn group_of<F>(_: F) -> String {
+        default_group::<F>("users.Welcome", "user.created")
+    }
+
+    #[test]
+    fn default_group_is_plugin_then_method() {
+        assert_eq!(
+            group_of(Welcome::on_user_created),
+            "users.Welcome.on_user_created"
+        );
+        assert_eq!(group_of(|| ()), "users.Welcome.user.created");
+    }
+}

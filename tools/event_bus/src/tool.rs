@@ -1,0 +1,71 @@
+//! The event_bus tool's lifecycle: pick the driver from `EVENT_BUS_URL` at
+//! setup, forget what dead plugins subscribed, drain handlers at shutdown.
+
+use std::sync::Mutex;
+
+use microcore::prelude::*;
+use microcore_config::Config;
+
+use crate::bus::lock;
+use crate::{BusSettings, EventBus};
+
+/// The built-in event_bus tool (`memory://` by default, `sqlite://<path>`).
+#[tool]
+#[derive(Debug)]
+pub struct EventBusTool {
+    config: Config,
+    #[state]
+    bus: Mutex<Option<EventBus>>,
+}
+
+impl EventBusTool {
+    fn bus(&self) -> Option<EventBus> {
+        lock(&self.bus).clone()
+    }
+}
+
+impl Tool for EventBusTool {
+    type Handle = EventBus;
+
+    async fn setup(&self, _: &ToolContext) -> Result<EventBus> {
+        let settings = BusSettings::from_config(&self.config)?;
+        let bus = EventBus::connect(&settings.url, settings.options).await?;
+        tracing::info!(
+            backend = bus.backend(),
+            guarantee = ?bus.guarantee(),
+            "event bus ready"
+        );
+        *lock(&self.bus) = Some(bus.clone());
+        Ok(bus)
+    }
+
+    fn withdraw(&self, plugin: &str) {
+        if let Some(bus) = self.bus() {
+            bus.withdraw(plugin);
+        }
+    }
+
+    async fn drain(&self) {
+        if let Some(bus) = self.bus() {
+            bus.drain().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        let bus = lock(&self.bus).take();
+        if let Some(bus) = bus {
+            bus.shutdown().await;
+        }
+        Ok(())
+    }
+
+    async fn health(&self) -> Health {
+        match self.bus() {
+            Some(bus) => match bus.ping().await {
+                Ok(()) => Health::Ok,
+                Err(e) => Health::Failing(e.chain()),
+            },
+            None => Health::Failing("not set up".into()),
+        }
+    }
+}

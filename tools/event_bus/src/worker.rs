@@ -1,0 +1,166 @@
+//! The delivery loop of one subscription: the bus's policy, driver-agnostic.
+//!
+//! For each delivery: drop it if its TTL ran out; run the handler inside
+//! the event's causal scope, catching panics; then acknowledge it, put it
+//! back with exponential backoff, or bury it as a dead letter and announce
+//! `event.delivery.failed`. Deliveries of one subscription are handled one
+//! at a time, which is what keeps them in order.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::FutureExt;
+use microcore::{Error, ErrorKind, Result};
+use tokio::sync::watch;
+
+use crate::bus::{BUS_EMITTER, Core};
+use crate::driver::{Consumer, Delivery};
+use crate::subscribe::{Handler, Outcome};
+use crate::{Envelope, causal, request};
+
+/// The topic the bus announces given-up deliveries on.
+pub const DELIVERY_FAILED: &str = "event.delivery.failed";
+
+/// How long to wait before asking a failing backend again.
+const BACKEND_PAUSE: Duration = Duration::from_millis(500);
+
+pub(crate) struct Worker {
+    pub(crate) core: Arc<Core>,
+    pub(crate) consumer: Box<dyn Consumer>,
+    pub(crate) handler: Handler,
+    pub(crate) topic: String,
+    pub(crate) group: String,
+    pub(crate) owner: &'static str,
+    /// A replying subscription (request/reply): answers go to `reply_to`.
+    pub(crate) replies: bool,
+}
+
+impl Worker {
+    /// Runs until `stop` turns true or the driver closes; the handler in
+    /// flight always finishes first.
+    pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => break,
+                next = self.consumer.next() => next,
+            };
+            match next {
+                Ok(Some(delivery)) => self.process(delivery).await,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(topic = %self.topic, group = %self.group, "cannot fetch events: {}", e.chain());
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => break,
+                        _ = tokio::time::sleep(BACKEND_PAUSE) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn process(&self, delivery: Delivery) {
+        let envelope = delivery.envelope.clone();
+        if envelope.is_expired(Utc::now()) {
+            tracing::debug!(topic = %self.topic, group = %self.group, id = %envelope.id, "expired: not delivered");
+            self.settle(self.consumer.ack(&delivery).await);
+            return;
+        }
+        let run = (self.handler)(envelope.clone(), delivery.attempt);
+        let outcome = causal::within(&envelope, AssertUnwindSafe(run).catch_unwind())
+            .await
+            .unwrap_or_else(|panic| {
+                Outcome::Failed(Error::internal(format!(
+                    "panicked: {}",
+                    panic_message(&*panic)
+                )))
+            });
+        match outcome {
+            Outcome::Done(reply) => {
+                if let (Some(value), true) = (reply, self.replies) {
+                    self.reply(&envelope, Ok(value)).await;
+                }
+                self.settle(self.consumer.ack(&delivery).await);
+            }
+            Outcome::Undecodable(reason) => {
+                if self.replies {
+                    let invalid = Error::new(ErrorKind::Validation, reason.clone());
+                    self.reply(&envelope, Err(invalid)).await;
+                }
+                self.bury(&delivery, &reason).await;
+            }
+            Outcome::Failed(error) if self.replies => {
+                tracing::warn!(topic = %self.topic, group = %self.group, "request handler failed: {}", error.chain());
+                self.reply(&envelope, Err(error)).await;
+                self.settle(self.consumer.ack(&delivery).await);
+            }
+            Outcome::Failed(error) => {
+                let why = error.chain();
+                if delivery.attempt >= self.core.options.max_attempts {
+                    self.bury(&delivery, &why).await;
+                } else {
+                    let delay = self.core.options.backoff(delivery.attempt);
+                    tracing::warn!(
+                        topic = %self.topic, group = %self.group, id = %envelope.id,
+                        attempt = delivery.attempt,
+                        "handler failed, retrying in {} ms: {why}", delay.as_millis()
+                    );
+                    self.settle(self.consumer.retry(&delivery, delay).await);
+                }
+            }
+        }
+    }
+
+    /// Gives up on a delivery: a dead letter, and `event.delivery.failed`
+    /// (caused by the failed event) unless that is what failed.
+    async fn bury(&self, delivery: &Delivery, reason: &str) {
+        let envelope = &delivery.envelope;
+        tracing::error!(
+            topic = %self.topic, group = %self.group, id = %envelope.id,
+            attempts = delivery.attempt, "delivery failed for good: {reason}"
+        );
+        self.settle(self.consumer.dead(delivery, reason).await);
+        if envelope.event == DELIVERY_FAILED {
+            return;
+        }
+        let payload = serde_json::json!({
+            "event": envelope.event,
+            "event_id": envelope.id,
+            "subscriber": self.group,
+            "error": reason,
+            "attempts": delivery.attempt,
+        });
+        let mut failed = Envelope::new(DELIVERY_FAILED, payload, BUS_EMITTER);
+        causal::within(envelope, async { causal::stamp(&mut failed) }).await;
+        if let Err(e) = self.core.send(failed).await {
+            tracing::warn!("cannot publish {DELIVERY_FAILED}: {}", e.chain());
+        }
+    }
+
+    async fn reply(&self, request: &Arc<Envelope>, answer: Result<serde_json::Value>) {
+        let Some(reply) = request::reply_envelope(request, answer, self.owner) else {
+            return;
+        };
+        if let Err(e) = self.core.send(reply).await {
+            tracing::warn!(topic = %self.topic, "cannot send a reply: {}", e.chain());
+        }
+    }
+
+    /// A failed ack/retry/bury leaves the delivery pending in a durable
+    /// driver (it comes again): worth a warning, not a stop.
+    fn settle(&self, outcome: Result<()>) {
+        if let Err(e) = outcome {
+            tracing::warn!(topic = %self.topic, group = %self.group, "cannot record a delivery's outcome: {}", e.chain());
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".into())
+}
