@@ -410,15 +410,15 @@ async fn events_follow_the_request_causally(backend: Backend) {
         .as_i64()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let (created, sent) = loop {
+    let (created, sent, queued) = loop {
         let recent = app.bus.recent();
-        let created = recent.iter().find(|e| e.event == "user.created").cloned();
-        let sent = recent
-            .iter()
-            .find(|e| e.event == "welcome.notify.sent")
-            .cloned();
-        if let (Some(c), Some(s)) = (created, sent) {
-            break (c, s);
+        let find = |name: &str| recent.iter().find(|e| e.event == name).cloned();
+        if let (Some(c), Some(s), Some(q)) = (
+            find("user.created"),
+            find("welcome.notify.sent"),
+            find("notification.queued"),
+        ) {
+            break (c, s, q);
         }
         assert!(std::time::Instant::now() < deadline, "events within 5 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -434,5 +434,13 @@ async fn events_follow_the_request_causally(backend: Backend) {
         json!({"user_id": id, "email": "e@example.com"})
     );
     assert_eq!(sent.parent_id.as_deref(), Some(created.id.as_str()));
+    // A second domain reacts to the same event without importing anything from users.
+    assert_eq!(queued.emitter, "notifications.QueueWelcomeEmail");
+    assert_eq!(queued.parent_id.as_deref(), Some(created.id.as_str()));
+    assert_eq!(
+        queued.payload,
+        json!({"user_id": id, "channel": "email", "template": "welcome"})
+    );
+    assert_eq!(sent.correlation_id, created.correlation_id);
     app.stop().await;
 }

@@ -25,6 +25,7 @@ pub struct App {
     pub(crate) boot_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) vars: BTreeMap<String, String>,
+    pub(crate) tools_only: bool,
 }
 
 impl App {
@@ -44,12 +45,21 @@ impl App {
             boot_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(10),
             vars: BTreeMap::new(),
+            tools_only: false,
         }
     }
 
     /// Keeps only the plugins `keep` accepts.
     pub fn retain_plugins(mut self, keep: impl Fn(&PluginDescriptor) -> bool) -> Self {
         self.plugins.retain(|p| keep(p));
+        self
+    }
+
+    /// Boots tools only, no plugin (commands like `migrate` that need the
+    /// database but none of the features).
+    pub fn tools_only(mut self) -> Self {
+        self.plugins.clear();
+        self.tools_only = true;
         self
     }
 

@@ -34,6 +34,9 @@ pub enum BootError {
     /// The wiring check failed; every problem is listed.
     #[error("{0}")]
     Wiring(#[from] WiringErrors),
+    /// A kernel setting (`BOOT_TIMEOUT_SECS`, `SHUTDOWN_TIMEOUT_SECS`) is invalid.
+    #[error("error: {0}")]
+    Config(String),
     /// A critical tool, or a tool's configuration, failed.
     #[error("error: tool '{tool}' ({location}) failed to start: {message}")]
     Tool {
@@ -93,11 +96,13 @@ impl App {
     /// # Errors
     /// [`BootError`] for wiring mistakes, a failed critical tool or invalid
     /// configuration. Failing plugins and non-critical tools do not stop it.
-    pub async fn boot(self) -> Result<Running, BootError> {
+    pub async fn boot(mut self) -> Result<Running, BootError> {
         let started = Instant::now();
         let mut pre_boots: Vec<fn()> = self.tools.iter().map(|t| t.pre_boot).collect();
         pre_boots.dedup_by_key(|f| *f as usize);
         pre_boots.iter().for_each(|f| f());
+        self.boot_timeout = self.seconds("BOOT_TIMEOUT_SECS", self.boot_timeout)?;
+        self.shutdown_timeout = self.seconds("SHUTDOWN_TIMEOUT_SECS", self.shutdown_timeout)?;
         report_found(&self);
 
         let plan = self.check()?;
@@ -205,6 +210,28 @@ impl App {
     }
 }
 
+impl App {
+    /// A timeout from the app's vars or the environment (read after
+    /// `pre_boot`, so `.env` counts), or `default`.
+    fn seconds(&self, name: &str, default: Duration) -> Result<Duration, BootError> {
+        let raw = self
+            .vars
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok());
+        match raw {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| BootError::Config(format!("{name}='{raw}' is invalid: expected a number of seconds above 0, such as 10"))),
+        }
+    }
+}
+
 fn report_found(app: &App) {
     let names: BTreeSet<&str> = app.tools.iter().map(|t| t.name).collect();
     info!(
@@ -213,7 +240,8 @@ fn report_found(app: &App) {
         names.into_iter().collect::<Vec<_>>().join(", "),
         app.plugins.len()
     );
-    if app.tools.is_empty() || app.plugins.is_empty() {
+    // A command that boots tools only (`migrate`) has no plugins on purpose.
+    if app.tools.is_empty() || (app.plugins.is_empty() && !app.tools_only) {
         warn!(
             "found {} tools and {} plugins: a crate the binary never names is dropped by the linker; \
              make sure the app names every tool and domain crate (`use some_crate as _;`)",

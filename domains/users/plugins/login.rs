@@ -75,3 +75,30 @@ impl Login {
 fn too_many() -> Error {
     Error::business("Too many attempts. Try again later.").with_status(429)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn five_failures_block_even_the_right_password() {
+        let (db, auth, state) = (Db::memory().await.unwrap(), Auth::for_tests(), State::memory());
+        let hash = auth.hash_password("password1").await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &db,
+            &format!("INSERT INTO users (name, email, password_hash) VALUES ('T', 't@example.com', '{hash}')"),
+        )
+        .await
+        .unwrap();
+        let login = Arc::new(Login { http: Http::detached(), db, auth, state: state.clone() });
+        let attempt = |password: &str| {
+            login.clone().execute(Json(Credentials { email: "t@example.com".into(), password: password.into() }))
+        };
+        for _ in 0..5 {
+            assert_eq!(attempt("wrong").await.unwrap_err().kind(), ErrorKind::Business(400));
+        }
+        assert_eq!(attempt("password1").await.unwrap_err().kind(), ErrorKind::Business(429));
+        let window = state.namespace("login_failures").ttl("t@example.com").await.unwrap().unwrap();
+        assert!(window <= WINDOW && window > WINDOW - Duration::from_secs(60));
+    }
+}

@@ -74,3 +74,51 @@ impl RegisterUser {
         Ok(profile)
     }
 }
+
+/// A plugin test is a struct literal of real in-memory tools and a call to
+/// the handler: no app, no container, no socket.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn plugin(bus: &EventBus) -> Arc<RegisterUser> {
+        Arc::new(RegisterUser {
+            http: Http::detached(),
+            db: Db::memory().await.unwrap(),
+            auth: Auth::for_tests(),
+            bus: bus.clone(),
+        })
+    }
+
+    fn form(email: &str) -> Json<Registration> {
+        Json(Registration {
+            name: "Ada".into(),
+            email: email.into(),
+            password: "correct horse".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn registers_and_announces_the_user() {
+        let bus = EventBus::recording();
+        let register = plugin(&bus).await;
+        let profile = register.execute(form("Ada@Example.COM")).await.unwrap();
+        assert_eq!(profile.email, "Ada@example.com");
+        assert_eq!(profile.roles, ["user"]);
+        bus.assert_published(
+            "user.created",
+            serde_json::json!({"id": profile.id, "email": "Ada@example.com", "roles": ["user"]}),
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_email_is_a_business_error_and_nothing_is_published() {
+        let bus = EventBus::recording();
+        let register = plugin(&bus).await;
+        register.clone().execute(form("ada@example.com")).await.unwrap();
+        bus.clear_published();
+        let err = register.execute(form("ada@EXAMPLE.com")).await.unwrap_err();
+        assert_eq!((err.kind(), err.message()), (ErrorKind::Business(400), "Email already in use"));
+        bus.assert_not_published("user.created");
+    }
+}

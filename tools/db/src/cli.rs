@@ -88,7 +88,7 @@ fn run(app: App, args: Vec<String>) -> ExitCode {
 async fn execute(app: App, action: Action) -> Result<String, String> {
     let app = app
         .retain_tools(|t| ["config", "log", "db"].contains(&t.name))
-        .retain_plugins(|_| false)
+        .tools_only()
         .with_var("DB_AUTO_MIGRATE", "false");
     let running = app.boot().await.map_err(|e| e.to_string())?;
     let outcome = async {

@@ -36,6 +36,7 @@ pub(crate) struct Shared {
     pub(crate) routes: Mutex<Vec<RouteEntry>>,
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
+    pub(crate) served: OnceLock<Router>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -221,6 +222,24 @@ impl Http {
     pub fn layer(&self, layer: impl FnOnce(Router) -> Router + Send + 'static) -> &Self {
         lock(&self.shared.layers).push((self.owner, Box::new(layer)));
         self
+    }
+
+    /// The app's whole router, transport stack included, once the app has
+    /// booted: tests drive it with `tower::ServiceExt::oneshot`, no socket.
+    ///
+    /// ```no_run
+    /// # async fn demo(running: microcore::Running) {
+    /// use tower::ServiceExt;
+    /// let router = running.handle::<microcore_http::Http>().unwrap().router().unwrap();
+    /// let response = router
+    ///     .oneshot(axum::http::Request::get("/ping").body(axum::body::Body::empty()).unwrap())
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(response.status(), 200);
+    /// # }
+    /// ```
+    pub fn router(&self) -> Option<Router> {
+        self.shared.served.get().cloned()
     }
 
     /// The address the server listens on, once the http tool is set up

@@ -94,6 +94,7 @@ impl Tool for AxumHttp {
             router = layer(router);
         }
         let app = layers::apply(router, &server.settings);
+        let _ = server.shared.served.set(app.clone());
         let listener = server
             .listener
             .take()
