@@ -34,6 +34,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 deps: &[#(#deps),*],
                 replaces: #replaces,
                 critical: <#ident as ::microcore::Tool>::CRITICAL,
+                dry_run: <#ident as ::microcore::Tool>::DRY_RUN,
                 pre_boot: <#ident as ::microcore::Tool>::pre_boot,
                 construct: |w| ::core::result::Result::Ok(::std::sync::Arc::new(#ident { #(#inits),* })),
             };

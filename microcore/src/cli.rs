@@ -23,9 +23,14 @@ struct Cli {
 enum Command {
     /// Boot the app and serve until SIGINT or SIGTERM (what no argument does).
     Serve,
-    /// Check the wiring of every tool and plugin, print every problem, and
-    /// exit: 0 when sound, 1 otherwise. Never serves.
-    Check,
+    /// Check the wiring of every tool and plugin, then boot a dry run (every
+    /// tool on in-memory settings, nothing served) and run the lints (event
+    /// contracts, ...). Prints every problem; exits 1 on an error. Never serves.
+    Check {
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Print the boot order of the tools and each plugin's dependencies.
     Graph {
         /// `text` for people, `dot` for Graphviz (`... graph --format dot | dot -Tsvg`).
@@ -105,20 +110,7 @@ pub fn main(app: App) -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(app),
-        Command::Check => match app.check() {
-            Ok(plan) => {
-                println!(
-                    "wiring OK: {} tools, {} plugins",
-                    plan.tools.len(),
-                    plan.plugins.len()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(errors) => {
-                eprintln!("{errors}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Check { strict } => check(app, strict),
         Command::Graph { format } => match app.check() {
             Ok(plan) => {
                 print!(
@@ -138,13 +130,75 @@ pub fn main(app: App) -> ExitCode {
     }
 }
 
-fn serve(app: App) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// The wiring check, then a dry run of the boot and every lint.
+fn check(app: App, strict: bool) -> ExitCode {
+    let plan = match app.check() {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
             return ExitCode::FAILURE;
         }
+    };
+    println!(
+        "wiring OK: {} tools, {} plugins",
+        plan.tools.len(),
+        plan.plugins.len()
+    );
+    let mut dry = app;
+    for (name, value) in plan.tools.iter().flat_map(|t| t.dry_run) {
+        dry = dry.with_var(*name, *value);
+    }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(async {
+        let running = match dry.boot().await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut findings = running.lint();
+        for p in running.registry().plugins() {
+            if let (crate::registry::PluginStatus::Dead, Some(why)) = (p.status, &p.error) {
+                findings.push(crate::lint::Finding {
+                    code: "plugin_failed",
+                    severity: crate::lint::Severity::Error,
+                    message: format!("plugin '{}' ({}) failed to boot: {why}", p.name, p.location),
+                    help: "fix its on_boot; the app would serve without it".into(),
+                });
+            }
+        }
+        running.shutdown().await;
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == crate::lint::Severity::Error)
+            .count();
+        for f in &findings {
+            eprintln!("{f}\n");
+        }
+        println!(
+            "lint: {errors} errors, {} warnings",
+            findings.len() - errors
+        );
+        if errors > 0 || (strict && !findings.is_empty()) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+fn serve(app: App) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async {
         match app.boot().await {

@@ -138,6 +138,8 @@ pub struct ToolDescriptor {
     pub replaces: bool,
     /// A critical tool whose setup fails stops the boot.
     pub critical: bool,
+    /// Settings that make a dry run of this tool harmless (see `Tool::DRY_RUN`).
+    pub dry_run: &'static [(&'static str, &'static str)],
     /// Runs before anything else at boot (the log tool installs its
     /// subscriber here so the kernel's own messages are seen).
     pub pre_boot: fn(),

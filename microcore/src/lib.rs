@@ -38,6 +38,7 @@ pub mod error;
 pub mod graph;
 pub mod handle;
 pub mod lifecycle;
+pub mod lint;
 pub mod prelude;
 pub mod registry;
 pub mod shutdown;

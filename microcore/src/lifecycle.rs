@@ -99,6 +99,11 @@ pub trait Tool: Send + Sync + 'static {
     /// A critical tool whose setup fails stops the boot (`db`, `http`).
     const CRITICAL: bool = false;
 
+    /// Settings for a dry run (`check`): the tool set up against throwaway
+    /// in-memory backends, so every plugin's `on_boot` can declare its
+    /// routes and events without touching real infrastructure.
+    const DRY_RUN: &'static [(&'static str, &'static str)] = &[];
+
     /// Runs before the graph check, before any other tool: only for tools
     /// that everything else relies on from the first line (the log tool).
     fn pre_boot() {}

@@ -58,6 +58,7 @@ fn tool_with(
         deps: deps(needs),
         replaces,
         critical: false,
+        dry_run: &[],
         pre_boot: || {},
         construct: no_tool,
     }))

@@ -25,6 +25,7 @@ pub struct SeaOrmDb {
 impl Tool for SeaOrmDb {
     type Handle = Db;
     const CRITICAL: bool = true;
+    const DRY_RUN: &'static [(&'static str, &'static str)] = &[("DATABASE_URL", "sqlite::memory:")];
 
     async fn setup(&self, _: &ToolContext) -> Result<Db> {
         let settings = DbSettings::from_config(&self.config)?;

@@ -51,6 +51,7 @@
 
 mod bus;
 mod causal;
+pub mod contracts;
 pub mod driver;
 mod envelope;
 mod event;

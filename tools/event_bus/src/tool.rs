@@ -26,6 +26,7 @@ impl EventBusTool {
 
 impl Tool for EventBusTool {
     type Handle = EventBus;
+    const DRY_RUN: &'static [(&'static str, &'static str)] = &[("EVENT_BUS_URL", "memory://")];
 
     async fn setup(&self, _: &ToolContext) -> Result<EventBus> {
         let settings = BusSettings::from_config(&self.config)?;

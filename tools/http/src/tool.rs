@@ -40,6 +40,8 @@ struct Server {
 impl Tool for AxumHttp {
     type Handle = Http;
     const CRITICAL: bool = true;
+    const DRY_RUN: &'static [(&'static str, &'static str)] =
+        &[("HTTP_HOST", "127.0.0.1"), ("HTTP_PORT", "0")];
 
     async fn setup(&self, ctx: &ToolContext) -> Result<Http> {
         let settings = HttpSettings::from_config(&self.config)?;

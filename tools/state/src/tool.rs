@@ -42,6 +42,7 @@ pub struct StateTool {
 
 impl Tool for StateTool {
     type Handle = State;
+    const DRY_RUN: &'static [(&'static str, &'static str)] = &[("STATE_URL", "memory://")];
 
     async fn setup(&self, _: &ToolContext) -> Result<State> {
         let settings = StateSettings::from_config(&self.config)?;
