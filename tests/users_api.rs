@@ -396,7 +396,19 @@ async fn login_throttling_is_a_fixed_window_per_email(backend: Backend) {
 }
 
 async fn events_follow_the_request_causally(backend: Backend) {
-    let app = TestApp::start(backend, &[]).await;
+    causal_flow(backend, &[]).await;
+}
+
+/// The example app works the same on the durable SQLite bus.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_causal_flow_on_the_durable_sqlite_bus() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/bus.db", dir.path().display());
+    causal_flow(Backend::Sqlite, &[("EVENT_BUS_URL", &url)]).await;
+}
+
+async fn causal_flow(backend: Backend, vars: &[(&str, &str)]) {
+    let app = TestApp::start(backend, vars).await;
     let r = app
         .client
         .post(app.url("/users"))

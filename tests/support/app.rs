@@ -28,6 +28,12 @@ pub struct TestApp {
 impl TestApp {
     /// Boots the app with `vars` on `backend`.
     pub async fn start(backend: Backend, vars: &[(&str, &str)]) -> Self {
+        Self::start_via(backend, vars, 5432).await
+    }
+
+    /// Like [`TestApp::start`], reaching PostgreSQL through `pg_port` (a
+    /// proxy the test controls).
+    pub async fn start_via(backend: Backend, vars: &[(&str, &str)], pg_port: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_database) = match backend {
             Backend::Sqlite => (
@@ -44,7 +50,7 @@ impl TestApp {
                     .await
                     .unwrap();
                 (
-                    format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    format!("postgres://postgres@127.0.0.1:{pg_port}/{name}"),
                     Some(name),
                 )
             }
