@@ -7,6 +7,8 @@
 //! repeated after a crash) and, keyed by the event's key, in
 //! `probe_effects` (the idempotent effect: exactly once).
 
+#![allow(missing_debug_implementations)]
+
 use std::time::Duration;
 
 use domains::prelude::*;
@@ -34,11 +36,18 @@ pub struct Tick {
 
 impl Plugin for Probe {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        for table in ["probe_handled (key TEXT NOT NULL)", "probe_effects (key TEXT PRIMARY KEY)"] {
-            self.db.execute_unprepared(&format!("CREATE TABLE IF NOT EXISTS {table}")).await?;
+        for table in [
+            "probe_handled (key TEXT NOT NULL)",
+            "probe_effects (key TEXT PRIMARY KEY)",
+        ] {
+            self.db
+                .execute_unprepared(&format!("CREATE TABLE IF NOT EXISTS {table}"))
+                .await?;
         }
         self.http.post("/probe/publish", &self, Self::publish);
-        self.bus.subscribe("probe.tick", &self, Self::on_tick).await?;
+        self.bus
+            .subscribe("probe.tick", &self, Self::on_tick)
+            .await?;
         Ok(())
     }
 }
@@ -46,7 +55,10 @@ impl Plugin for Probe {
 impl Probe {
     async fn publish(self: Arc<Self>, Query(count): Query<Count>) -> Result<u32> {
         for i in 0..count.n {
-            self.bus.publish("probe.tick", &Tick { i }).key(i.to_string()).await?;
+            self.bus
+                .publish("probe.tick", &Tick { i })
+                .key(i.to_string())
+                .await?;
         }
         Ok(count.n)
     }
@@ -59,7 +71,9 @@ impl Probe {
         // Slow enough that a kill lands while handlers run.
         tokio::time::sleep(Duration::from_micros(200)).await;
         self.db
-            .execute_unprepared(&format!("INSERT INTO probe_effects (key) VALUES ('{key}') ON CONFLICT DO NOTHING"))
+            .execute_unprepared(&format!(
+                "INSERT INTO probe_effects (key) VALUES ('{key}') ON CONFLICT DO NOTHING"
+            ))
             .await?;
         Ok(())
     }

@@ -37,7 +37,9 @@ impl DeleteUser {
         }
         find_user(&*self.db, user_id, "User not found").await?;
         Users::delete_by_id(user_id).exec(&*self.db).await?;
-        self.bus.publish("user.deleted", &UserDeleted { id: user_id }).await?;
+        self.bus
+            .publish("user.deleted", &UserDeleted { id: user_id })
+            .await?;
         Ok(())
     }
 }

@@ -21,7 +21,13 @@ impl Plugin for GetUser {
 }
 
 impl GetUser {
-    async fn execute(self: Arc<Self>, _user: AuthUser, Path(user_id): Path<i64>) -> Result<UserSummary> {
-        Ok(find_user(&*self.db, user_id, "User not found").await?.into())
+    async fn execute(
+        self: Arc<Self>,
+        _user: AuthUser,
+        Path(user_id): Path<i64>,
+    ) -> Result<UserSummary> {
+        Ok(find_user(&*self.db, user_id, "User not found")
+            .await?
+            .into())
     }
 }

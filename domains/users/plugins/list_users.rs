@@ -22,8 +22,9 @@ pub struct Page {
     limit: u64,
     /// How many to skip.
     #[serde(default)]
+    #[validate(range(min = 0))]
     #[param(minimum = 0, default = 0)]
-    offset: u64,
+    offset: i64,
 }
 
 fn default_limit() -> u64 {
@@ -35,22 +36,28 @@ fn default_limit() -> u64 {
 pub struct UserPage {
     users: Vec<UserSummary>,
     limit: u64,
-    offset: u64,
+    offset: i64,
 }
 
 impl Plugin for ListUsers {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        self.http.get("/users", &self, Self::execute).summary("List users");
+        self.http
+            .get("/users", &self, Self::execute)
+            .summary("List users");
         Ok(())
     }
 }
 
 impl ListUsers {
-    async fn execute(self: Arc<Self>, _user: AuthUser, Query(page): Query<Page>) -> Result<UserPage> {
+    async fn execute(
+        self: Arc<Self>,
+        _user: AuthUser,
+        Query(page): Query<Page>,
+    ) -> Result<UserPage> {
         let rows = Users::find()
             .order_by_asc(user::Column::Id)
             .limit(page.limit)
-            .offset(page.offset)
+            .offset(page.offset.unsigned_abs())
             .all(&*self.db)
             .await?;
         Ok(UserPage {

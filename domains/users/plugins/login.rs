@@ -27,9 +27,11 @@ pub struct Login {
 pub struct Credentials {
     /// The account's e-mail.
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     email: String,
     /// The account's password.
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     password: String,
 }
 
@@ -54,19 +56,35 @@ impl Login {
     async fn execute(self: Arc<Self>, Json(form): Json<Credentials>) -> Result<Reply<Session>> {
         let email = normalize_email(&form.email);
         let attempts = self.state.namespace("login_failures");
-        let failures = attempts.get(&email).await?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+        let failures = attempts
+            .get(&email)
+            .await?
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0);
         if failures >= MAX_FAILURES {
             return Err(too_many());
         }
-        let found = Users::find().filter(user::Column::Email.eq(email.as_str())).one(&*self.db).await?;
+        let found = Users::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(&*self.db)
+            .await?;
         let hash = found.as_ref().map(|u| u.password_hash.as_str());
-        let verified = self.auth.verify_password_or_decoy(&form.password, hash).await;
+        let verified = self
+            .auth
+            .verify_password_or_decoy(&form.password, hash)
+            .await;
         let Some(user) = found.filter(|_| verified) else {
             let now = attempts.incr(&email, 1, Some(WINDOW)).await?;
-            return Err(if now > MAX_FAILURES { too_many() } else { Error::business("Invalid email or password") });
+            return Err(if now > MAX_FAILURES {
+                too_many()
+            } else {
+                Error::business("Invalid email or password")
+            });
         };
         attempts.delete(&email).await?;
-        let token = self.auth.issue_for(user.id, user.email, roles_of(&user.roles))?;
+        let token = self
+            .auth
+            .issue_for(user.id, user.email, roles_of(&user.roles))?;
         let cookie = self.auth.login_cookie(&token);
         Ok(Reply::new(Session { token }).header(SET_COOKIE, cookie))
     }
@@ -82,7 +100,11 @@ mod tests {
 
     #[tokio::test]
     async fn five_failures_block_even_the_right_password() {
-        let (db, auth, state) = (Db::memory().await.unwrap(), Auth::for_tests(), State::memory());
+        let (db, auth, state) = (
+            Db::memory().await.unwrap(),
+            Auth::for_tests(),
+            State::memory(),
+        );
         let hash = auth.hash_password("password1").await.unwrap();
         sea_orm::ConnectionTrait::execute_unprepared(
             &db,
@@ -90,15 +112,34 @@ mod tests {
         )
         .await
         .unwrap();
-        let login = Arc::new(Login { http: Http::detached(), db, auth, state: state.clone() });
+        let login = Arc::new(Login {
+            http: Http::detached(),
+            db,
+            auth,
+            state: state.clone(),
+        });
         let attempt = |password: &str| {
-            login.clone().execute(Json(Credentials { email: "t@example.com".into(), password: password.into() }))
+            login.clone().execute(Json(Credentials {
+                email: "t@example.com".into(),
+                password: password.into(),
+            }))
         };
         for _ in 0..5 {
-            assert_eq!(attempt("wrong").await.unwrap_err().kind(), ErrorKind::Business(400));
+            assert_eq!(
+                attempt("wrong").await.unwrap_err().kind(),
+                ErrorKind::Business(400)
+            );
         }
-        assert_eq!(attempt("password1").await.unwrap_err().kind(), ErrorKind::Business(429));
-        let window = state.namespace("login_failures").ttl("t@example.com").await.unwrap().unwrap();
+        assert_eq!(
+            attempt("password1").await.unwrap_err().kind(),
+            ErrorKind::Business(429)
+        );
+        let window = state
+            .namespace("login_failures")
+            .ttl("t@example.com")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(window <= WINDOW && window > WINDOW - Duration::from_secs(60));
     }
 }

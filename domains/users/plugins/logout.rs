@@ -12,7 +12,9 @@ pub struct Logout {
 
 impl Plugin for Logout {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        self.http.post("/auth/logout", &self, Self::execute).summary("Log out");
+        self.http
+            .post("/auth/logout", &self, Self::execute)
+            .summary("Log out");
         Ok(())
     }
 }

@@ -18,12 +18,15 @@ pub struct RegisterUser {
 pub struct Registration {
     /// 1 to 100 characters.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// A valid address.
     #[validate(email)]
+    #[schema(format = Email)]
     email: String,
     /// At least 8 characters.
     #[validate(length(min = 8))]
+    #[schema(min_length = 8)]
     password: String,
 }
 
@@ -115,10 +118,17 @@ mod tests {
     async fn a_taken_email_is_a_business_error_and_nothing_is_published() {
         let bus = EventBus::recording();
         let register = plugin(&bus).await;
-        register.clone().execute(form("ada@example.com")).await.unwrap();
+        register
+            .clone()
+            .execute(form("ada@example.com"))
+            .await
+            .unwrap();
         bus.clear_published();
         let err = register.execute(form("ada@EXAMPLE.com")).await.unwrap_err();
-        assert_eq!((err.kind(), err.message()), (ErrorKind::Business(400), "Email already in use"));
+        assert_eq!(
+            (err.kind(), err.message()),
+            (ErrorKind::Business(400), "Email already in use")
+        );
         bus.assert_not_published("user.created");
     }
 }

@@ -17,12 +17,15 @@ pub struct UpdateUser {
 pub struct Changes {
     /// 1 to 100 characters.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     /// A valid address, not another user's.
     #[validate(email)]
+    #[schema(format = Email)]
     email: Option<String>,
     /// At least 8 characters; stored re-hashed.
     #[validate(length(min = 8))]
+    #[schema(min_length = 8)]
     password: Option<String>,
 }
 
@@ -51,7 +54,9 @@ impl UpdateUser {
         if changes.name.is_none() && changes.email.is_none() && changes.password.is_none() {
             return Err(Error::business("No fields to update"));
         }
-        let mut row = find_user(&*self.db, user_id, "User not found").await?.into_active_model();
+        let mut row = find_user(&*self.db, user_id, "User not found")
+            .await?
+            .into_active_model();
         if let Some(name) = changes.name {
             row.name = Set(name);
         }
