@@ -16,7 +16,7 @@ use std::process::Command;
 async fn schemathesis_finds_nothing() {
     let schemathesis = std::env::var("SCHEMATHESIS")
         .expect("SCHEMATHESIS is the path of the schemathesis CLI: run the suite with ./scripts/test, which installs it");
-    let (app, _dir) =
+    let (app, dir) =
         support::start_app(&[("AUTH_SECRET_KEY", "fuzzing-key-fuzzing-key-fuzzing-key!")]);
     let client = reqwest::Client::new();
     let user =
@@ -61,6 +61,7 @@ async fn schemathesis_finds_nothing() {
             "1",
         ])
         .env("NO_COLOR", "1")
+        .current_dir(dir.path())
         .output()
         .expect("schemathesis runs");
     let report = String::from_utf8_lossy(&output.stdout);
