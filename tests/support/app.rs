@@ -6,7 +6,8 @@ use microcore_event_bus::EventBus;
 use microcore_http::Http;
 use sea_orm::{ConnectionTrait, Database};
 
-/// Which database a test runs on.
+/// Which backends a test runs on: SQLite with in-memory state, or
+/// PostgreSQL with Redis state (the production pair).
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -14,6 +15,7 @@ pub enum Backend {
 }
 
 const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS: &str = "redis://127.0.0.1:6379";
 
 /// A booted example app; the database is removed when it is dropped.
 pub struct TestApp {
@@ -22,6 +24,7 @@ pub struct TestApp {
     pub bus: EventBus,
     pub client: reqwest::Client,
     pg_database: Option<String>,
+    redis_prefix: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -55,11 +58,17 @@ impl TestApp {
                 )
             }
         };
+        let redis_prefix = pg_database.as_ref().map(|name| format!("{name}:"));
         let mut app = microcore_app::app()
             .with_var("HTTP_PORT", "0")
             .with_var("DATABASE_URL", url)
             .with_var("AI_CONTEXT_PATH", "")
             .with_var("AUTH_SECRET_KEY", "test-secret-key-of-at-least-32-bytes!!");
+        if let Some(prefix) = &redis_prefix {
+            app = app
+                .with_var("STATE_URL", REDIS)
+                .with_var("STATE_PREFIX", prefix.clone());
+        }
         for (k, v) in vars {
             app = app.with_var(*k, *v);
         }
@@ -72,6 +81,7 @@ impl TestApp {
             bus,
             client: reqwest::Client::new(),
             pg_database,
+            redis_prefix,
             _dir: dir,
         }
     }
@@ -84,6 +94,18 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await;
+        }
+        if let Some(prefix) = self.redis_prefix.take() {
+            let client = redis::Client::open(REDIS).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if !keys.is_empty() {
+                let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+            }
         }
         if let Some(name) = self.pg_database.take() {
             let admin = Database::connect(POSTGRES_ADMIN).await.unwrap();
