@@ -26,6 +26,7 @@ pub struct App {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) vars: BTreeMap<String, String>,
     pub(crate) tools_only: bool,
+    pub(crate) keep_going: bool,
 }
 
 impl App {
@@ -46,6 +47,7 @@ impl App {
             shutdown_timeout: Duration::from_secs(10),
             vars: BTreeMap::new(),
             tools_only: false,
+            keep_going: false,
         }
     }
 
@@ -60,6 +62,24 @@ impl App {
     pub fn tools_only(mut self) -> Self {
         self.plugins.clear();
         self.tools_only = true;
+        self
+    }
+
+    /// Every tool on its [`Tool::DRY_RUN`](crate::Tool::DRY_RUN) settings
+    /// (in-memory backends, any free port): a boot that touches no real
+    /// infrastructure, for `check` and `routes`.
+    pub fn dry_run(mut self) -> Self {
+        let settings: Vec<_> = self.tools.iter().flat_map(|t| t.dry_run.iter()).collect();
+        for (name, value) in settings {
+            self = self.with_var(*name, *value);
+        }
+        self
+    }
+
+    /// Records a failed critical tool instead of stopping the boot, so
+    /// `doctor` can report every tool at once.
+    pub fn keep_going(mut self) -> Self {
+        self.keep_going = true;
         self
     }
 

@@ -151,7 +151,7 @@ impl App {
                     }
                     Err(step) => {
                         registry.upsert_tool(record(ToolStatus::Fail, String::new()));
-                        tool_failure(d, step, &registry)?;
+                        tool_failure(d, step, &registry, self.keep_going)?;
                         failed.insert(d.name);
                     }
                 }
@@ -184,9 +184,10 @@ impl App {
             }
         }
 
+        registry.set_probe(&tools);
         for (d, tool) in &tools {
             if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {
-                tool_failure(d, step, &registry)?;
+                tool_failure(d, step, &registry, self.keep_going)?;
             }
         }
 
@@ -308,8 +309,9 @@ fn tool_failure(
     d: &ToolDescriptor,
     (kind, message): StepError,
     registry: &Registry,
+    keep_going: bool,
 ) -> Result<(), BootError> {
-    if d.critical || kind == ErrorKind::Config {
+    if (d.critical || kind == ErrorKind::Config) && !keep_going {
         return Err(BootError::Tool {
             tool: d.name,
             location: d.location.to_string(),

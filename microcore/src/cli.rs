@@ -31,6 +31,10 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Check every tool against the real configuration (settings valid,
+    /// database reachable and migrated, bus and state reachable, secrets,
+    /// port free) and say what to fix; exits 1 if any tool fails.
+    Doctor,
     /// Print the boot order of the tools and each plugin's dependencies.
     Graph {
         /// `text` for people, `dot` for Graphviz (`... graph --format dot | dot -Tsvg`).
@@ -111,6 +115,7 @@ pub fn main(app: App) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(app),
         Command::Check { strict } => check(app, strict),
+        Command::Doctor => doctor(app),
         Command::Graph { format } => match app.check() {
             Ok(plan) => {
                 print!(
@@ -150,10 +155,7 @@ fn check(app: App, strict: bool) -> ExitCode {
         plan.tools.len(),
         plan.plugins.len()
     );
-    let mut dry = app;
-    for (name, value) in plan.tools.iter().flat_map(|t| t.dry_run) {
-        dry = dry.with_var(*name, *value);
-    }
+    let dry = app.dry_run();
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
@@ -193,6 +195,50 @@ fn check(app: App, strict: bool) -> ExitCode {
         } else {
             ExitCode::SUCCESS
         }
+    })
+}
+
+/// Sets every tool up for real (no plugin), reporting each one's outcome
+/// and health instead of stopping at the first failure.
+fn doctor(app: App) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(async {
+        let running = match app.tools_only().keep_going().boot().await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let health = running.health().await;
+        running.shutdown().await;
+        let mut problems = 0;
+        println!("doctor: every tool set up with the real configuration");
+        for t in running_tools(&health) {
+            match t {
+                (name, None) => println!("  ok    {name}"),
+                (name, Some(why)) => {
+                    problems += 1;
+                    println!("  FAIL  {name:<10} {why}");
+                }
+            }
+        }
+        if problems == 0 {
+            println!("all tools are ready");
+            ExitCode::SUCCESS
+        } else {
+            println!("{problems} tool(s) to fix: see the messages above and docs/configuration.md");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn running_tools(health: &[(String, crate::Health)]) -> impl Iterator<Item = (&str, Option<&str>)> {
+    health.iter().map(|(name, h)| match h {
+        crate::Health::Ok => (name.as_str(), None),
+        crate::Health::Failing(why) => (name.as_str(), Some(why.as_str())),
     })
 }
 

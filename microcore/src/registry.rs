@@ -3,10 +3,21 @@
 //! Filled by the boot, read by anyone (the `registry` tool hands it to
 //! plugins; the CLI prints it). One registry per app, never a global, so
 //! tests can boot many apps side by side.
+//!
+//! It is also where tool handles report each call a plugin makes
+//! ([`Registry::record`], [`Registry::timed`]) and where the http tool
+//! reports each request ([`Registry::record_hit`]). The kernel keeps no
+//! numbers itself: calls go to the [`Recorder`] a tool installed (the
+//! `registry` tool), and cost one atomic load when there is none.
 
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use crate::descriptor::ToolDescriptor;
+use crate::lifecycle::{DynTool, Health};
 
 /// A tool's state, as `/system/status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,6 +83,69 @@ struct Inner {
     plugins: Vec<PluginRecord>,
 }
 
+/// One call a plugin (the `owner`) made through a tool handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    /// The tool (`db`).
+    pub tool: &'static str,
+    /// The handle's method (`query_all`).
+    pub method: &'static str,
+    /// Who called: `<domain>.<Plugin>`, `tool:<name>` or `app`.
+    pub owner: &'static str,
+    /// How long it took.
+    pub duration: Duration,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// When it finished (a recorder turns it into wall-clock time only when
+    /// asked, which keeps a clock read off every call).
+    pub at: Instant,
+}
+
+/// One HTTP request, by route template (`/users/{user_id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The route's template, not the concrete path.
+    pub route: &'a str,
+    /// The status answered.
+    pub status: u16,
+    /// Until the response head was ready.
+    pub duration: Duration,
+}
+
+/// Keeps what the registry is told; the `registry` tool installs one with
+/// [`Registry::set_recorder`]. Called on every tool call: keep it cheap.
+pub trait Recorder: Send + Sync + std::fmt::Debug {
+    /// A tool call finished.
+    fn call(&self, call: Call);
+    /// An HTTP request was answered.
+    fn hit(&self, hit: Hit<'_>);
+}
+
+/// A tool's health now, as [`Registry::health`] asked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolHealth {
+    /// The tool's name.
+    pub name: &'static str,
+    /// Whether its failure stops the app (`db`, `http`).
+    pub critical: bool,
+    /// What its [`Tool::health`](crate::Tool::health) said.
+    pub health: Health,
+}
+
+/// The set-up tools, as the boot hands them over for health checks.
+struct Probe(Vec<(&'static str, bool, Arc<dyn DynTool>)>);
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|t| t.0)).finish()
+    }
+}
+
+/// How long one tool's health check may take before it counts as failing.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The live inventory of one app.
 ///
 /// ```
@@ -86,6 +160,8 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: RwLock<Inner>,
+    recorder: OnceLock<Arc<dyn Recorder>>,
+    probe: OnceLock<Probe>,
 }
 
 impl Registry {
@@ -151,5 +227,112 @@ impl Registry {
     /// One plugin by `<domain>.<StructName>`.
     pub fn plugin(&self, name: &str) -> Option<PluginRecord> {
         self.plugins().into_iter().find(|p| p.name == name)
+    }
+
+    /// Installs where calls and hits go; `false` if one is installed already
+    /// (the first stays).
+    pub fn set_recorder(&self, recorder: Arc<dyn Recorder>) -> bool {
+        self.recorder.set(recorder).is_ok()
+    }
+
+    /// Whether a recorder is installed (callers may skip timing otherwise).
+    pub fn is_recording(&self) -> bool {
+        self.recorder.get().is_some()
+    }
+
+    /// Records one call a handle made for `owner`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let registry = microcore::registry::Registry::new();
+    /// registry.record("db", "query_all", "users.ListUsers", Duration::from_micros(80), true);
+    /// ```
+    #[inline]
+    pub fn record(
+        &self,
+        tool: &'static str,
+        method: &'static str,
+        owner: &'static str,
+        duration: Duration,
+        ok: bool,
+    ) {
+        if let Some(recorder) = self.recorder.get() {
+            let at = Instant::now();
+            recorder.call(Call {
+                tool,
+                method,
+                owner,
+                duration,
+                ok,
+                at,
+            });
+        }
+    }
+
+    /// Records one HTTP request.
+    pub fn record_hit(&self, hit: Hit<'_>) {
+        if let Some(recorder) = self.recorder.get() {
+            recorder.hit(hit);
+        }
+    }
+
+    /// Runs `work` and records it as one call (`ok` when it returns `Ok`);
+    /// with no recorder installed it only runs `work`. What a handle wraps
+    /// its async methods in.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let registry = microcore::registry::Registry::new();
+    /// let answer: Result<u8, ()> = registry.timed("state", "get", "app", async { Ok(7) }).await;
+    /// assert_eq!(answer, Ok(7));
+    /// # }
+    /// ```
+    pub async fn timed<T, E>(
+        &self,
+        tool: &'static str,
+        method: &'static str,
+        owner: &'static str,
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let Some(recorder) = self.recorder.get() else {
+            return work.await;
+        };
+        let started = Instant::now();
+        let outcome = work.await;
+        let at = Instant::now();
+        recorder.call(Call {
+            tool,
+            method,
+            owner,
+            duration: at - started,
+            ok: outcome.is_ok(),
+            at,
+        });
+        outcome
+    }
+
+    /// The boot hands over the set-up tools, so [`Registry::health`] can ask them.
+    pub(crate) fn set_probe(&self, tools: &[(&'static ToolDescriptor, Arc<dyn DynTool>)]) {
+        let tools = tools.iter().map(|(d, t)| (d.name, d.critical, t.clone()));
+        let _ = self.probe.set(Probe(tools.collect()));
+    }
+
+    /// Asks every set-up tool how it is, all at once, each within 5 s, in
+    /// boot order (empty before the boot finished setting tools up).
+    pub async fn health(&self) -> Vec<ToolHealth> {
+        let Some(Probe(tools)) = self.probe.get() else {
+            return Vec::new();
+        };
+        let checks = tools.iter().map(|(name, critical, tool)| async move {
+            let health = tokio::time::timeout(HEALTH_TIMEOUT, tool.health())
+                .await
+                .unwrap_or_else(|_| Health::Failing("health check timed out after 5 s".into()));
+            ToolHealth {
+                name,
+                critical: *critical,
+                health,
+            }
+        });
+        futures::future::join_all(checks).await
     }
 }

@@ -104,7 +104,11 @@ impl TestApp {
                 .await
                 .unwrap();
             if !keys.is_empty() {
-                let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+                let _: () = redis::cmd("DEL")
+                    .arg(keys)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
             }
         }
         if let Some(name) = self.pg_database.take() {

@@ -35,8 +35,8 @@ impl DeleteUser {
         if user.id != user_id.to_string() {
             return Err(Error::forbidden("Forbidden"));
         }
-        find_user(&*self.db, user_id, "User not found").await?;
-        Users::delete_by_id(user_id).exec(&*self.db).await?;
+        find_user(&self.db, user_id, "User not found").await?;
+        Users::delete_by_id(user_id).exec(&self.db).await?;
         self.bus
             .publish("user.deleted", &UserDeleted { id: user_id })
             .await?;

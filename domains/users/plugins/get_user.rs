@@ -26,7 +26,7 @@ impl GetUser {
         _user: AuthUser,
         Path(user_id): Path<i64>,
     ) -> Result<UserSummary> {
-        Ok(find_user(&*self.db, user_id, "User not found")
+        Ok(find_user(&self.db, user_id, "User not found")
             .await?
             .into())
     }

@@ -58,7 +58,7 @@ impl ListUsers {
             .order_by_asc(user::Column::Id)
             .limit(page.limit)
             .offset(page.offset.unsigned_abs())
-            .all(&*self.db)
+            .all(&self.db)
             .await?;
         Ok(UserPage {
             users: rows.into_iter().map(UserSummary::from).collect(),

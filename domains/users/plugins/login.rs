@@ -66,7 +66,7 @@ impl Login {
         }
         let found = Users::find()
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(&*self.db)
+            .one(&self.db)
             .await?;
         let hash = found.as_ref().map(|u| u.password_hash.as_str());
         let verified = self

@@ -23,7 +23,7 @@ impl Plugin for Me {
 impl Me {
     async fn execute(self: Arc<Self>, user: AuthUser) -> Result<UserProfile> {
         let id = user.user_id::<i64>()?;
-        Ok(find_user(&*self.db, id, "User no longer exists")
+        Ok(find_user(&self.db, id, "User no longer exists")
             .await?
             .into())
     }

@@ -60,7 +60,7 @@ impl RegisterUser {
             roles: Set(serde_json::to_string(&roles)?),
             ..Default::default()
         }
-        .insert(&*self.db)
+        .insert(&self.db)
         .await
         .map_err(email_taken)?;
         let profile = UserProfile::from(row);

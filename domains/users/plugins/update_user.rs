@@ -54,7 +54,7 @@ impl UpdateUser {
         if changes.name.is_none() && changes.email.is_none() && changes.password.is_none() {
             return Err(Error::business("No fields to update"));
         }
-        let mut row = find_user(&*self.db, user_id, "User not found")
+        let mut row = find_user(&self.db, user_id, "User not found")
             .await?
             .into_active_model();
         if let Some(name) = changes.name {
@@ -66,7 +66,7 @@ impl UpdateUser {
         if let Some(password) = changes.password {
             row.password_hash = Set(self.auth.hash_password(&password).await?);
         }
-        let _: user::Model = row.update(&*self.db).await.map_err(email_taken)?;
+        let _: user::Model = row.update(&self.db).await.map_err(email_taken)?;
         Ok(())
     }
 }

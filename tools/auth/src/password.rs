@@ -26,9 +26,12 @@ impl Auth {
     pub async fn hash_password(&self, password: &str) -> Result<String, Error> {
         let params = self.inner.argon2.clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash(&params, &password))
-            .await
-            .map_err(|e| Error::internal("password hashing stopped").with_source(e))?
+        self.timed("hash_password", async move {
+            tokio::task::spawn_blocking(move || hash(&params, &password))
+                .await
+                .map_err(|e| Error::internal("password hashing stopped").with_source(e))?
+        })
+        .await
     }
 
     /// Whether `password` matches `hash` (a PHC string from
@@ -45,9 +48,11 @@ impl Auth {
     /// ```
     pub async fn verify_password(&self, password: &str, hash: &str) -> bool {
         let (password, hash) = (password.to_owned(), hash.to_owned());
-        tokio::task::spawn_blocking(move || verify(&password, &hash))
-            .await
-            .unwrap_or(false)
+        self.timed("verify_password", async move {
+            tokio::task::spawn_blocking(move || verify(&password, &hash)).await
+        })
+        .await
+        .unwrap_or(false)
     }
 
     /// Like [`Auth::verify_password`], but when there is no hash (the login

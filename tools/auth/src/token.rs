@@ -89,8 +89,10 @@ impl Auth {
     /// # Errors
     /// An internal error if signing fails (it does not with an HMAC key).
     pub fn issue(&self, claims: &Claims) -> Result<String, Error> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.inner.encoding)
-            .map_err(|e| Error::internal("could not sign a token").with_source(e))
+        self.timed_sync("issue", || {
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.inner.encoding)
+                .map_err(|e| Error::internal("could not sign a token").with_source(e))
+        })
     }
 
     /// A token for this user, valid for [`Auth::token_ttl`]: what a login
@@ -130,12 +132,14 @@ impl Auth {
     /// (`none` included), a missing signature, an expired token, or claims
     /// of the wrong shape.
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
-        jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
-            .map(|data| data.claims)
-            .map_err(|e| {
-                tracing::debug!("token refused: {e}");
-                Error::unauthenticated(INVALID_TOKEN)
-            })
+        self.timed_sync("verify", || {
+            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
+                .map(|data| data.claims)
+                .map_err(|e| {
+                    tracing::debug!("token refused: {e}");
+                    Error::unauthenticated(INVALID_TOKEN)
+                })
+        })
     }
 }
 

@@ -22,11 +22,22 @@ pub struct AuthTool {
 impl Tool for AuthTool {
     type Handle = Auth;
 
-    async fn setup(&self, _: &ToolContext) -> Result<Auth> {
+    async fn setup(&self, ctx: &ToolContext) -> Result<Auth> {
         let auth = Auth::from_config(&self.config)?;
         let attached = auth.clone();
         self.http.layer(move |router| attached.attach(router));
         tracing::debug!("auth ready: tokens live {} s", auth.token_ttl().as_secs());
-        Ok(auth)
+        Ok(auth.with_registry(ctx.registry.clone()))
+    }
+
+    /// A generated key works, but not across restarts or replicas: `doctor`
+    /// reports it so it is set before production.
+    async fn health(&self) -> Health {
+        match self.config.secret("AUTH_SECRET_KEY") {
+            Some(_) => Health::Ok,
+            None => Health::Failing(
+                "AUTH_SECRET_KEY is not set: tokens are signed with a key generated at boot, which dies with the process; set it (at least 32 bytes, e.g. `openssl rand -hex 32`)".into(),
+            ),
+        }
     }
 }

@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 
+use microcore::registry::Registry;
 use microcore::{Error, ToolHandle};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -43,10 +45,20 @@ use crate::settings::DbSettings;
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Where each query is recorded (set by the tool; none in tests).
+    registry: Option<Arc<Registry>>,
+    owner: &'static str,
 }
 
 impl ToolHandle for Db {
     const NAME: &'static str = "db";
+
+    fn for_owner(&self, owner: &'static str) -> Self {
+        Self {
+            owner,
+            ..self.clone()
+        }
+    }
 }
 
 impl Deref for Db {
@@ -59,7 +71,11 @@ impl Deref for Db {
 
 impl From<DatabaseConnection> for Db {
     fn from(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self {
+            conn,
+            registry: None,
+            owner: "app",
+        }
     }
 }
 
@@ -121,6 +137,33 @@ impl Db {
         Ok(db)
     }
 
+    /// This handle, recording each query and transaction in `registry`
+    /// (tool `db`, the plugin holding the copy, duration, success).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
+    /// let db = microcore_db::Db::memory_with(&[]).await?.with_registry(microcore::registry::Registry::new());
+    /// # use sea_orm::ConnectionTrait;
+    /// db.execute_unprepared("SELECT 1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// `work`, recorded as one call of `method` when a registry is set.
+    fn timed<'a, T: Send + 'a>(
+        &'a self,
+        method: &'static str,
+        work: BoxFuture<'a, Result<T, DbErr>>,
+    ) -> BoxFuture<'a, Result<T, DbErr>> {
+        match &self.registry {
+            Some(registry) => Box::pin(registry.timed("db", method, self.owner, work)),
+            None => work,
+        }
+    }
+
     /// The sea-orm connection (a pool).
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
@@ -175,13 +218,19 @@ impl Db {
         F: for<'c> AsyncFnOnce(&'c DatabaseTransaction) -> Result<T, Error> + Send,
         T: Send,
     {
-        self.conn
-            .transaction_async(work)
-            .await
-            .map_err(|e| match e {
-                TransactionError::Connection(db) => Error::from(db),
-                TransactionError::Transaction(e) => e,
-            })
+        let run = async {
+            self.conn
+                .transaction_async(work)
+                .await
+                .map_err(|e| match e {
+                    TransactionError::Connection(db) => Error::from(db),
+                    TransactionError::Transaction(e) => e,
+                })
+        };
+        match &self.registry {
+            Some(registry) => registry.timed("db", "transaction", self.owner, run).await,
+            None => run.await,
+        }
     }
 
     /// Where each of `migrations` stands in this database, in run order,
@@ -272,7 +321,7 @@ impl ConnectionTrait for Db {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        self.conn.execute_raw(stmt)
+        self.timed("execute", self.conn.execute_raw(stmt))
     }
 
     fn execute_unprepared<'life0, 'life1, 'async_trait>(
@@ -284,7 +333,7 @@ impl ConnectionTrait for Db {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        self.conn.execute_unprepared(sql)
+        self.timed("execute_unprepared", self.conn.execute_unprepared(sql))
     }
 
     fn query_one_raw<'life0, 'async_trait>(
@@ -295,7 +344,7 @@ impl ConnectionTrait for Db {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        self.conn.query_one_raw(stmt)
+        self.timed("query_one", self.conn.query_one_raw(stmt))
     }
 
     fn query_all_raw<'life0, 'async_trait>(
@@ -306,6 +355,6 @@ impl ConnectionTrait for Db {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        self.conn.query_all_raw(stmt)
+        self.timed("query_all", self.conn.query_all_raw(stmt))
     }
 }

@@ -27,7 +27,7 @@ impl Tool for SeaOrmDb {
     const CRITICAL: bool = true;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("DATABASE_URL", "sqlite::memory:")];
 
-    async fn setup(&self, _: &ToolContext) -> Result<Db> {
+    async fn setup(&self, ctx: &ToolContext) -> Result<Db> {
         let settings = DbSettings::from_config(&self.config)?;
         let db = Db::connect(&settings).await?;
         tracing::info!(
@@ -47,7 +47,7 @@ impl Tool for SeaOrmDb {
             }
         }
         let _ = self.db.set(db.clone());
-        Ok(db)
+        Ok(db.with_registry(ctx.registry.clone()))
     }
 
     async fn shutdown(&self) -> Result<()> {

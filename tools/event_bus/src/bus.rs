@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::driver::{self, DeadLetter, Driver, Guarantee, MemoryDriver, RecordingDriver};
 use crate::topology::{PayloadSchema, Role, TopicInfo, Topology};
-use crate::{BusOptions, Envelope};
+use crate::{BusOptions, BusSettings, DriverOptions, Envelope};
 
 /// Publishes and subscribes: the `event_bus` tool's handle.
 ///
@@ -109,6 +109,8 @@ pub(crate) struct Core {
     pub(crate) pending: Mutex<HashMap<String, oneshot::Sender<Arc<Envelope>>>>,
     /// Every publish, when built with [`EventBus::recording`].
     pub(crate) recording: Option<Mutex<Vec<Arc<Envelope>>>>,
+    /// Where each publish is recorded as a call (set by the tool).
+    pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::Registry>>,
 }
 
 /// One running subscription.
@@ -145,6 +147,7 @@ impl EventBus {
                 inbox: tokio::sync::OnceCell::new(),
                 pending: Mutex::default(),
                 recording: recording.then(Mutex::default),
+                registry: std::sync::OnceLock::new(),
             }),
             owner: "app",
         }
@@ -155,7 +158,10 @@ impl EventBus {
         Self::from_driver(Arc::new(MemoryDriver::new()), BusOptions::default())
     }
 
-    /// The bus `url` names (`memory://`, `sqlite://<path>`).
+    /// The bus `url` names (`memory://`, `sqlite://<path>`,
+    /// `redis://host:port[/db]`, `nats://host:port`), with the default
+    /// [`DriverOptions`] (prefix `microcore`); see [`EventBus::open`] for
+    /// other ones.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -171,7 +177,33 @@ impl EventBus {
     /// A configuration error naming `EVENT_BUS_URL` for an unknown scheme
     /// or a store that cannot be opened.
     pub async fn connect(url: &str, options: BusOptions) -> Result<Self> {
-        Ok(Self::from_driver(driver::open(url).await?, options))
+        Self::open(&BusSettings {
+            url: url.to_string(),
+            options,
+            driver: DriverOptions::default(),
+        })
+        .await
+    }
+
+    /// The bus `settings` describe: what the `event_bus` tool builds from
+    /// the `EVENT_BUS_*` variables.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use microcore_config::Config;
+    /// use microcore_event_bus::{BusSettings, EventBus};
+    /// let settings = BusSettings::from_config(&Config::from_pairs([("EVENT_BUS_URL", "memory://")])).unwrap();
+    /// let bus = EventBus::open(&settings).await.unwrap();
+    /// assert_eq!(bus.backend(), "memory");
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// A configuration error naming the variable at fault: an unknown
+    /// scheme, a store or broker that cannot be opened, a bad prefix.
+    pub async fn open(settings: &BusSettings) -> Result<Self> {
+        let driver = driver::open_with(&settings.url, &settings.driver).await?;
+        Ok(Self::from_driver(driver, settings.options.clone()))
     }
 
     /// A bus that records every publish and delivers nothing: the test kit
@@ -190,7 +222,7 @@ impl EventBus {
         self.owner
     }
 
-    /// The driver's name (`memory`, `sqlite`, `recording`).
+    /// The driver's name (`memory`, `sqlite`, `redis`, `nats`, `recording`).
     pub fn backend(&self) -> &'static str {
         self.core.driver.backend()
     }

@@ -10,6 +10,8 @@
 //! |---|---|---|
 //! | `memory://` (default) | tokio channels | at-most-once: lost if the process dies |
 //! | `sqlite://<path>` | one SQLite file | at-least-once: survives restarts; make effects idempotent |
+//! | `redis://host:port[/db]` | Redis Streams | at-least-once, each event once per group across replicas |
+//! | `nats://host:port` | NATS JetStream | at-least-once, each event once per group across replicas |
 //!
 //! What the handle adds on top of any driver: the envelope and its causal
 //! ids (an event published while handling a request or an event gets its
@@ -68,7 +70,7 @@ pub use bus::EventBus;
 pub use driver::{DeadLetter, Guarantee};
 pub use envelope::{Envelope, EventId};
 pub use event::Event;
-pub use options::{BusOptions, BusSettings};
+pub use options::{BusOptions, BusSettings, DriverOptions};
 pub use publish::Publish;
 pub use request::{IN_REPLY_TO, REPLY_ERROR, REPLY_ERROR_STATUS};
 pub use subscribe::{Subscribe, Subscription};

@@ -1,8 +1,9 @@
-//! The bus's settings: which driver, and the retry policy.
+//! The bus's settings: which driver, how a shared broker is used, and the
+//! retry policy.
 //!
 //! Read once at setup from the `EVENT_BUS_*` variables (documented in
 //! `docs/event-bus.md` and `docs/configuration.md`); tests build
-//! [`BusOptions`] directly.
+//! [`BusOptions`] and [`DriverOptions`] directly.
 
 use std::time::Duration;
 
@@ -52,13 +53,92 @@ impl BusOptions {
     }
 }
 
+/// How a driver on a shared broker (Redis Streams, NATS JetStream) names
+/// what it creates and hands work over between replicas. The in-process
+/// and SQLite drivers ignore it.
+///
+/// ```
+/// use std::time::Duration;
+/// use microcore_event_bus::DriverOptions;
+///
+/// let o = DriverOptions::default();
+/// assert_eq!(o.prefix, "microcore");
+/// assert_eq!(o.claim_after, Duration::from_secs(30));
+/// assert!(DriverOptions::valid_prefix("billing_v2"));
+/// assert!(!DriverOptions::valid_prefix("my.app"), "a dot would split NATS subjects");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverOptions {
+    /// `EVENT_BUS_PREFIX`: the namespace of every key, stream and subject
+    /// the driver creates, so several apps (or test runs) share one broker
+    /// without seeing each other's events. Letters, digits, `_` and `-`.
+    pub prefix: String,
+    /// `EVENT_BUS_CLAIM_AFTER`: how long a delivery may stay unacknowledged
+    /// by a consumer that shows no sign of life before another consumer of
+    /// its group takes it over. Live consumers renew their claim every
+    /// third of it, so a slow handler is never taken over; a killed
+    /// replica's events move to the others after about this long.
+    pub claim_after: Duration,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        Self {
+            prefix: "microcore".into(),
+            claim_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What `EVENT_BUS_PREFIX` accepts, for error messages.
+pub(crate) const PREFIX_RULE: &str = "1 to 64 letters, digits, '_' or '-'";
+
+impl DriverOptions {
+    /// Whether `prefix` can name Redis keys, NATS streams and NATS subject
+    /// tokens alike: 1 to 64 ASCII letters, digits, `_` or `-`.
+    pub fn valid_prefix(prefix: &str) -> bool {
+        (1..=64).contains(&prefix.len())
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
+    /// Checks the prefix and the claim timeout.
+    ///
+    /// # Errors
+    /// A configuration error naming `EVENT_BUS_PREFIX` or
+    /// `EVENT_BUS_CLAIM_AFTER`.
+    pub fn check(&self) -> Result<()> {
+        if !Self::valid_prefix(&self.prefix) {
+            let shown: String = self.prefix.chars().take(80).collect();
+            return Err(Error::config(format!(
+                "EVENT_BUS_PREFIX='{shown}' is invalid: expected {PREFIX_RULE}"
+            )));
+        }
+        if self.claim_after < MIN_CLAIM_AFTER {
+            return Err(Error::config(format!(
+                "EVENT_BUS_CLAIM_AFTER='{}' is invalid: expected at least {} s",
+                self.claim_after.as_secs_f64(),
+                MIN_CLAIM_AFTER.as_secs_f64()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Below this, renewing claims would cost more than handling events.
+const MIN_CLAIM_AFTER: Duration = Duration::from_millis(300);
+
 /// Everything the tool reads from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusSettings {
-    /// `EVENT_BUS_URL`: `memory://` (default) or `sqlite://<path>`.
+    /// `EVENT_BUS_URL`: `memory://` (default), `sqlite://<path>`,
+    /// `redis://host:port[/db]` or `nats://host:port`.
     pub url: String,
     /// `EVENT_BUS_MAX_ATTEMPTS`, `EVENT_BUS_RETRY_DELAY`, `EVENT_BUS_RETRY_MAX_DELAY`.
     pub options: BusOptions,
+    /// `EVENT_BUS_PREFIX`, `EVENT_BUS_CLAIM_AFTER` (Redis and NATS only).
+    pub driver: DriverOptions,
 }
 
 impl BusSettings {
@@ -72,6 +152,8 @@ impl BusSettings {
     /// assert_eq!(s.options.max_attempts, 3);
     /// let bad = BusSettings::from_config(&Config::from_pairs([("EVENT_BUS_MAX_ATTEMPTS", "0")]));
     /// assert!(bad.unwrap_err().to_string().contains("EVENT_BUS_MAX_ATTEMPTS"));
+    /// let bad = BusSettings::from_config(&Config::from_pairs([("EVENT_BUS_PREFIX", "a.b")]));
+    /// assert!(bad.unwrap_err().to_string().starts_with("EVENT_BUS_PREFIX='a.b' is invalid"));
     /// ```
     ///
     /// # Errors
@@ -94,7 +176,16 @@ impl BusSettings {
                 retry_delay.as_secs_f64()
             )));
         }
+        let driver = DriverOptions {
+            prefix: config.get("EVENT_BUS_PREFIX", "microcore".to_string())?,
+            claim_after: config.get(
+                "EVENT_BUS_CLAIM_AFTER",
+                DriverOptions::default().claim_after,
+            )?,
+        };
+        driver.check()?;
         Ok(Self {
+            driver,
             url: if url.trim().is_empty() {
                 "memory://".into()
             } else {

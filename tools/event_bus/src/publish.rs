@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use microcore::registry::Registry;
 use microcore::{Error, Result};
 use serde::Serialize;
 
@@ -65,6 +66,21 @@ impl EventBus {
     }
 }
 
+impl EventBus {
+    /// Records each publish of every copy of this bus in `registry` (tool
+    /// `event_bus`, method `publish`, the emitting plugin, duration,
+    /// success). The tool does this at setup; only the first call counts.
+    ///
+    /// ```
+    /// let bus = microcore_event_bus::EventBus::memory();
+    /// bus.record_into(microcore::registry::Registry::new());
+    /// ```
+    pub fn record_into(&self, registry: Arc<Registry>) -> &Self {
+        let _ = self.core.registry.set(registry);
+        self
+    }
+}
+
 impl<T: Serialize + ?Sized> Publish<'_, T> {
     /// Orders this event with the others of the same key, and names it
     /// for idempotency (handlers of an at-least-once bus may see it twice).
@@ -106,8 +122,14 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
                 causal::stamp(&mut envelope);
                 envelope
             });
-        let core = &self.bus.core;
-        Box::pin(async move { core.send(envelope?).await })
+        let (core, owner) = (&self.bus.core, self.bus.owner);
+        Box::pin(async move {
+            let sending = async { core.send(envelope?).await };
+            match core.registry.get() {
+                Some(registry) => registry.timed("event_bus", "publish", owner, sending).await,
+                None => sending.await,
+            }
+        })
     }
 }
 

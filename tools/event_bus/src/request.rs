@@ -20,6 +20,15 @@ use crate::bus::{BUS_EMITTER, Core, lock};
 use crate::subscribe::{Handler, Outcome};
 use crate::{Envelope, EventBus, causal};
 
+/// What every reply inbox's topic starts with.
+const INBOX_PREFIX: &str = "_inbox.";
+
+/// Whether `topic` is a reply inbox: plumbing for one waiting process,
+/// which broker drivers need not keep and the topology does not show.
+pub(crate) fn is_inbox(topic: &str) -> bool {
+    topic.starts_with(INBOX_PREFIX)
+}
+
 /// The header carrying the id of the request a reply answers.
 pub const IN_REPLY_TO: &str = "in_reply_to";
 /// The header carrying a replying handler's error message.
@@ -139,7 +148,7 @@ impl Core {
     async fn inbox(self: &Arc<Self>) -> Result<String> {
         self.inbox
             .get_or_try_init(|| async {
-                let topic = format!("_inbox.{}", uuid::Uuid::new_v4());
+                let topic = format!("{INBOX_PREFIX}{}", uuid::Uuid::new_v4());
                 let core = Arc::downgrade(self);
                 let handler: Handler = Arc::new(move |reply: Arc<Envelope>, _| {
                     let waiter = core.upgrade().and_then(|core| {

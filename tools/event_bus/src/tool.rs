@@ -9,7 +9,8 @@ use microcore_config::Config;
 use crate::bus::lock;
 use crate::{BusSettings, EventBus};
 
-/// The built-in event_bus tool (`memory://` by default, `sqlite://<path>`).
+/// The built-in event_bus tool (`memory://` by default, `sqlite://<path>`,
+/// `redis://…`, `nats://…`).
 #[tool]
 #[derive(Debug)]
 pub struct EventBusTool {
@@ -28,14 +29,23 @@ impl Tool for EventBusTool {
     type Handle = EventBus;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("EVENT_BUS_URL", "memory://")];
 
-    async fn setup(&self, _: &ToolContext) -> Result<EventBus> {
+    async fn setup(&self, ctx: &ToolContext) -> Result<EventBus> {
         let settings = BusSettings::from_config(&self.config)?;
-        let bus = EventBus::connect(&settings.url, settings.options).await?;
-        tracing::info!(
-            backend = bus.backend(),
-            guarantee = ?bus.guarantee(),
-            "event bus ready"
-        );
+        let bus = EventBus::open(&settings).await?;
+        bus.record_into(ctx.registry.clone());
+        match bus.backend() {
+            "redis" | "nats" => tracing::info!(
+                backend = bus.backend(),
+                guarantee = ?bus.guarantee(),
+                prefix = %settings.driver.prefix,
+                "event bus ready"
+            ),
+            _ => tracing::info!(
+                backend = bus.backend(),
+                guarantee = ?bus.guarantee(),
+                "event bus ready"
+            ),
+        }
         *lock(&self.bus) = Some(bus.clone());
         Ok(bus)
     }

@@ -93,7 +93,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Topics the bus uses for its own plumbing (reply inboxes) are not shown.
 pub(crate) fn is_internal(topic: &str) -> bool {
-    topic.starts_with("_inbox.")
+    crate::request::is_inbox(topic)
 }
 
 impl Topology {

@@ -1,6 +1,8 @@
 //! The delivery loop of one subscription: the bus's policy, driver-agnostic.
 //!
-//! For each delivery: drop it if its TTL ran out; run the handler inside
+//! For each delivery: drop it if its TTL ran out; give it up if it was
+//! delivered far more often than the retry policy allows (its handler
+//! kept killing its process); run the handler inside
 //! the event's causal scope, catching panics; then acknowledge it, put it
 //! back with exponential backoff, or bury it as a dead letter and announce
 //! `event.delivery.failed`. Deliveries of one subscription are handled one
@@ -41,6 +43,9 @@ impl Worker {
     /// Runs until `stop` turns true or the driver closes; the handler in
     /// flight always finishes first.
     pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
+        // While the backend is unreachable the fetch fails every pause:
+        // one warning when it starts, one line when it ends, not a flood.
+        let mut failing_since: Option<tokio::time::Instant> = None;
         loop {
             let next = tokio::select! {
                 biased;
@@ -48,10 +53,28 @@ impl Worker {
                 next = self.consumer.next() => next,
             };
             match next {
-                Ok(Some(delivery)) => self.process(delivery).await,
+                Ok(Some(delivery)) => {
+                    if let Some(since) = failing_since.take() {
+                        tracing::info!(
+                            topic = %self.topic, group = %self.group,
+                            "receiving events again after {} s without the {} backend",
+                            since.elapsed().as_secs(), self.core.driver.backend()
+                        );
+                    }
+                    self.process(delivery).await
+                }
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::warn!(topic = %self.topic, group = %self.group, "cannot fetch events: {}", e.chain());
+                    if failing_since.is_none() {
+                        failing_since = Some(tokio::time::Instant::now());
+                        tracing::warn!(
+                            topic = %self.topic, group = %self.group,
+                            "cannot fetch events from the {} backend, retrying every {} ms until it answers: {}",
+                            self.core.driver.backend(), BACKEND_PAUSE.as_millis(), e.chain()
+                        );
+                    } else {
+                        tracing::debug!(topic = %self.topic, group = %self.group, "still cannot fetch events: {}", e.chain());
+                    }
                     tokio::select! {
                         _ = stop.wait_for(|s| *s) => break,
                         _ = tokio::time::sleep(BACKEND_PAUSE) => {}
@@ -66,6 +89,15 @@ impl Worker {
         if envelope.is_expired(Utc::now()) {
             tracing::debug!(topic = %self.topic, group = %self.group, id = %envelope.id, "expired: not delivered");
             self.settle(self.consumer.ack(&delivery).await);
+            return;
+        }
+        let max = self.core.options.max_attempts;
+        if delivery.attempt > unsettled_limit(max) {
+            let why = format!(
+                "delivered {} times with no outcome (its consumer stopped while handling it each time; EVENT_BUS_MAX_ATTEMPTS is {max})",
+                delivery.attempt
+            );
+            self.bury(&delivery, &why).await;
             return;
         }
         let run = (self.handler)(envelope.clone(), delivery.attempt);
@@ -157,10 +189,32 @@ impl Worker {
     }
 }
 
+/// The attempt past which a delivery is given up without running it: one
+/// whose handler never reported (it crashed its process, again and again)
+/// must not loop forever. Well past `max_attempts`, since a durable
+/// driver may count a hand-over between replicas as an attempt.
+fn unsettled_limit(max_attempts: u32) -> u32 {
+    max_attempts
+        .saturating_mul(2)
+        .max(max_attempts.saturating_add(2))
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-string panic payload".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsettled_limit;
+
+    #[test]
+    fn unsettled_deliveries_are_given_up_well_past_the_retry_policy() {
+        assert_eq!(unsettled_limit(1), 3);
+        assert_eq!(unsettled_limit(5), 10);
+        assert_eq!(unsettled_limit(u32::MAX), u32::MAX);
+    }
 }

@@ -145,3 +145,74 @@ async fn invalid_retry_settings_stop_the_boot() {
         "{e}"
     );
 }
+
+/// The broker drivers boot from the same variables, plugins unchanged;
+/// the test's own prefix is deleted afterwards.
+mod brokers {
+    use super::*;
+
+    fn prefix() -> String {
+        format!(
+            "mctest_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_url_picks_redis_streams_with_plugins_unchanged() {
+        let prefix = prefix();
+        let running = microcore::App::linked()
+            .with_var("EVENT_BUS_URL", "redis://127.0.0.1:6379")
+            .with_var("EVENT_BUS_PREFIX", &prefix)
+            .boot()
+            .await
+            .unwrap();
+        assert_eq!(running.handle::<EventBus>().unwrap().backend(), "redis");
+        say_hello(&running).await;
+        running.shutdown().await;
+        let mut conn = redis::Client::open("redis://127.0.0.1:6379")
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}:*"))
+            .query(&mut conn)
+            .unwrap();
+        assert!(
+            keys.contains(&format!("{prefix}:topic:hello")),
+            "the topic's stream: {keys:?}"
+        );
+        let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nats_url_picks_jetstream_with_plugins_unchanged() {
+        let prefix = prefix();
+        let running = microcore::App::linked()
+            .with_var("EVENT_BUS_URL", "nats://127.0.0.1:4222")
+            .with_var("EVENT_BUS_PREFIX", &prefix)
+            .boot()
+            .await
+            .unwrap();
+        assert_eq!(running.handle::<EventBus>().unwrap().backend(), "nats");
+        say_hello(&running).await;
+        running.shutdown().await;
+        let js = async_nats::jetstream::new(async_nats::connect("127.0.0.1:4222").await.unwrap());
+        js.delete_stream(&prefix).await.unwrap();
+        js.delete_stream(format!("{prefix}_dead_letters"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_invalid_prefix_stops_the_boot_naming_the_variable() {
+        let e = microcore::App::linked()
+            .with_var("EVENT_BUS_URL", "redis://127.0.0.1:6379")
+            .with_var("EVENT_BUS_PREFIX", "my app")
+            .boot()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("EVENT_BUS_PREFIX='my app' is invalid"), "{e}");
+    }
+}

@@ -37,6 +37,9 @@ pub(crate) struct Shared {
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
     pub(crate) served: OnceLock<Router>,
+    /// Every route ever registered, `(method, path, owner)`: the route
+    /// table itself is handed to axum when serving starts.
+    pub(crate) catalog: Mutex<Vec<(&'static str, String, &'static str)>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -71,11 +74,25 @@ impl std::fmt::Debug for Shared {
 ///     }
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Http {
     pub(crate) shared: Arc<Shared>,
     owner: &'static str,
     prefix: Arc<str>,
+    route_layers: Arc<[RouteLayer]>,
+}
+
+/// Wraps one route's method router (middleware for a route or a handle).
+type RouteLayer = Arc<dyn Fn(MethodRouter) -> MethodRouter + Send + Sync>;
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("owner", &self.owner)
+            .field("prefix", &self.prefix)
+            .field("route_layers", &self.route_layers.len())
+            .finish()
+    }
 }
 
 impl ToolHandle for Http {
@@ -116,6 +133,7 @@ impl Http {
             shared,
             owner: "app",
             prefix: Arc::from(""),
+            route_layers: Arc::from([]),
         }
     }
 
@@ -125,6 +143,33 @@ impl Http {
         put => PUT, "PUT";
         patch => PATCH, "PATCH";
         delete => DELETE, "DELETE";
+    }
+
+    /// A handle whose routes are all wrapped in `layer` (middleware for
+    /// one plugin, or one group). Layers added later wrap earlier ones.
+    ///
+    /// ```
+    /// # let http = microcore_http::Http::detached();
+    /// use tower_http::set_header::SetResponseHeaderLayer;
+    /// use axum::http::{HeaderName, HeaderValue};
+    /// let cached = http.with_layer(|route| {
+    ///     route.layer(SetResponseHeaderLayer::overriding(
+    ///         HeaderName::from_static("cache-control"),
+    ///         HeaderValue::from_static("max-age=60"),
+    ///     ))
+    /// });
+    /// // cached.get(...) routes answer with `cache-control: max-age=60`
+    /// ```
+    pub fn with_layer(
+        &self,
+        layer: impl Fn(MethodRouter) -> MethodRouter + Send + Sync + 'static,
+    ) -> Self {
+        let mut layers = self.route_layers.to_vec();
+        layers.push(Arc::new(layer));
+        Self {
+            route_layers: Arc::from(layers),
+            ..self.clone()
+        }
     }
 
     /// A handle whose routes all start with `prefix` (a route group).
@@ -197,10 +242,16 @@ impl Http {
         if let Some((domain, _)) = self.owner.split_once('.') {
             doc.tags.push(domain.to_string());
         }
+        let path = format!("{}{}", self.prefix, path);
+        let router = self
+            .route_layers
+            .iter()
+            .fold(router, |router, layer| layer(router));
+        lock(&self.shared.catalog).push((method_name, path.clone(), self.owner));
         let mut routes = lock(&self.shared.routes);
         routes.push(RouteEntry {
             method_name,
-            path: format!("{}{}", self.prefix, path),
+            path,
             owner: self.owner,
             router,
             doc,
@@ -240,6 +291,39 @@ impl Http {
     /// ```
     pub fn router(&self) -> Option<Router> {
         self.shared.served.get().cloned()
+    }
+
+    /// Every route registered so far, as `(method, path, owner)`, sorted
+    /// by path then method; the owner is the plugin (`users.GetUser`).
+    /// Routes of a plugin that died at boot stay listed: check its status
+    /// in the registry.
+    ///
+    /// ```
+    /// # use microcore::prelude::*;
+    /// # #[plugin(domain = "docs")] pub struct Hello { http: microcore_http::Http }
+    /// # impl Plugin for Hello {}
+    /// # impl Hello { async fn hi(self: Arc<Self>) -> Result<()> { Ok(()) } }
+    /// let http = microcore_http::Http::detached().for_owner("docs.Hello");
+    /// let hello = Arc::new(Hello { http: http.clone() });
+    /// http.get("/hi", &hello, Hello::hi);
+    /// assert_eq!(http.routes(), [("GET", "/hi".to_string(), "docs.Hello")]);
+    /// ```
+    pub fn routes(&self) -> Vec<(&'static str, String, &'static str)> {
+        let mut routes = lock(&self.shared.catalog).clone();
+        routes.sort_by(|a, b| (&a.1, a.0, a.2).cmp(&(&b.1, b.0, b.2)));
+        routes
+    }
+
+    /// Reports every request (method, route template, status, duration)
+    /// to `registry` ([`Registry::record_hit`](microcore::registry::Registry::record_hit)),
+    /// for per-route metrics. The `registry` tool turns it on.
+    ///
+    /// ```
+    /// let http = microcore_http::Http::detached();
+    /// http.measure(microcore::registry::Registry::new());
+    /// ```
+    pub fn measure(&self, registry: Arc<microcore::registry::Registry>) -> &Self {
+        self.layer(move |router| crate::layers::measured(router, registry))
     }
 
     /// The address the server listens on, once the http tool is set up
@@ -315,6 +399,16 @@ impl RouteDoc<'_> {
                 success.0 = status;
             }
         })
+    }
+
+    /// Wraps this route alone in `layer` (route middleware: a timeout, a
+    /// rate limit, a header).
+    pub fn layer(self, layer: impl FnOnce(MethodRouter) -> MethodRouter) -> Self {
+        if let Some(route) = lock(&self.http.shared.routes).get_mut(self.index) {
+            let router = std::mem::take(&mut route.router);
+            route.router = layer(router);
+        }
+        self
     }
 
     /// Keeps the route out of the OpenAPI document.

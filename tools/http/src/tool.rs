@@ -1,6 +1,9 @@
 //! The http tool's lifecycle: bind at setup (so a taken port fails the
 //! boot early and port 0 is known), serve once every plugin has registered
-//! its routes, drain in-flight requests at shutdown.
+//! its routes, drain in-flight requests at shutdown. Under a supervisor
+//! that holds the socket across restarts (`microcore dev`, systemfd,
+//! systemd socket activation: `LISTEN_FDS`), serve that socket instead of
+//! binding, so no connection is refused while the app restarts.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -17,6 +20,12 @@ use crate::handle::{RouteEntry, Shared, lock};
 use crate::openapi::{self, DocumentedRoute};
 use crate::settings::HttpSettings;
 use crate::{Http, layers};
+
+/// The listening socket a supervisor handed down as fd 3, taken at
+/// `pre_boot` (listenfd clears `LISTEN_FDS`, and that is the moment the
+/// config tool edits the environment too) for the first boot's `setup`:
+/// one fd is one socket, so it is taken once per process.
+static INHERITED: Mutex<Option<Result<std::net::TcpListener, String>>> = Mutex::new(None);
 
 /// The built-in http tool: axum on tokio.
 #[tool]
@@ -43,16 +52,48 @@ impl Tool for AxumHttp {
     const DRY_RUN: &'static [(&'static str, &'static str)] =
         &[("HTTP_HOST", "127.0.0.1"), ("HTTP_PORT", "0")];
 
+    fn pre_boot() {
+        if std::env::var_os("LISTEN_FDS").is_none() {
+            return;
+        }
+        // `Ok(None)`: LISTEN_PID names another process; bind as usual.
+        *lock(&INHERITED) = listenfd::ListenFd::from_env()
+            .take_tcp_listener(0)
+            .map_err(|e| e.to_string())
+            .transpose();
+    }
+
     async fn setup(&self, ctx: &ToolContext) -> Result<Http> {
         let settings = HttpSettings::from_config(&self.config)?;
-        let listener = tokio::net::TcpListener::bind(settings.addr)
-            .await
-            .map_err(|e| {
-                Error::config(format!(
-                    "cannot listen on {} (HTTP_HOST/HTTP_PORT): {e}",
-                    settings.addr
-                ))
-            })?;
+        let inherited = lock(&INHERITED).take();
+        let listener = match inherited {
+            Some(Ok(socket)) => {
+                tracing::info!(
+                    "serving the socket inherited as fd 3 (LISTEN_FDS), not HTTP_HOST/HTTP_PORT"
+                );
+                socket
+                    .set_nonblocking(true)
+                    .and_then(|()| tokio::net::TcpListener::from_std(socket))
+                    .map_err(|e| {
+                        Error::config(format!(
+                            "LISTEN_FDS: the inherited socket (fd 3) cannot be served: {e}"
+                        ))
+                    })?
+            }
+            Some(Err(e)) => {
+                return Err(Error::config(format!(
+                    "LISTEN_FDS is set but fd 3 is not a listening TCP socket: {e}"
+                )));
+            }
+            None => tokio::net::TcpListener::bind(settings.addr)
+                .await
+                .map_err(|e| {
+                    Error::config(format!(
+                        "cannot listen on {} (HTTP_HOST/HTTP_PORT): {e}",
+                        settings.addr
+                    ))
+                })?,
+        };
         let shared = Arc::new(Shared::default());
         let _ = shared.local_addr.set(listener.local_addr()?);
         *self.lock() = Some(Server {
@@ -169,4 +210,76 @@ fn build_router(routes: Vec<RouteEntry>, registry: &Registry) -> Result<Router> 
             .map_err(|_| Error::config(format!("route {path} of {} cannot be added: it conflicts with another route's path pattern", file_of(owner))))?;
     }
     Ok(router)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    use command_fds::{CommandFdExt, FdMapping};
+
+    use super::*;
+
+    /// Set in the child process of [`serves_an_inherited_socket_instead_of_binding`].
+    const CHILD: &str = "MICROCORE_HTTP_TEST_INHERITED_CHILD";
+
+    /// The app side, run in a child process whose fd 3 is the socket.
+    #[tokio::test]
+    #[ignore = "run by serves_an_inherited_socket_instead_of_binding in a child process"]
+    async fn inherited_socket_child() {
+        if std::env::var_os(CHILD).is_none() {
+            return;
+        }
+        AxumHttp::pre_boot();
+        let tool = AxumHttp {
+            // Were fd 3 ignored, the tool would bind some other port.
+            config: Config::from_pairs([("HTTP_PORT", "0")]),
+            running: Mutex::new(None),
+        };
+        let ctx = ToolContext {
+            registry: Registry::new(),
+            vars: Default::default(),
+        };
+        tool.setup(&ctx).await.unwrap();
+        tool.on_boot_complete().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+
+    #[test]
+    fn serves_an_inherited_socket_instead_of_binding() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "tool::tests::inherited_socket_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .env("LISTEN_FDS", "1")
+            .env_remove("LISTEN_PID")
+            .fd_mappings(vec![FdMapping {
+                parent_fd: listener.try_clone().unwrap().into(),
+                child_fd: 3,
+            }])
+            .unwrap()
+            .spawn()
+            .unwrap();
+        // This process never accepts: only the child can answer.
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        stream
+            .write_all(b"GET /openapi.json HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let read = stream.read_to_string(&mut answer);
+        let _ = child.kill();
+        let _ = child.wait();
+        read.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
 }

@@ -4,13 +4,17 @@
 //! Human-readable lines on a terminal by default; JSON lines with
 //! `LOG_FORMAT=json`. The level comes from `RUST_LOG` (full filter syntax)
 //! or `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`; default `info`).
+//! Every line written is also broadcast to [`watch`]ers (`/system/logs/stream`).
 
+mod stream;
 mod subscriber;
 
 use std::fmt::Display;
 
 use microcore::prelude::*;
 use microcore_config::Config;
+
+pub use stream::{LogLine, watch};
 
 /// Writes log lines tagged with the plugin (or tool) holding the handle.
 ///
@@ -53,6 +57,11 @@ impl Log {
     /// An error.
     pub fn error(&self, message: impl Display) {
         tracing::error!(plugin = self.owner, "{message}");
+    }
+
+    /// Every log line of the process from now on, for live streams (see [`watch`]).
+    pub fn watch(&self) -> tokio::sync::broadcast::Receiver<LogLine> {
+        watch()
     }
 }
 

@@ -3,10 +3,13 @@
 use microcore::Error;
 use microcore_config::Config;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 const LEVELS: &str = "one of error, warn, info, debug, trace";
 
-/// Installs the subscriber once per process (later apps in the same test
+/// Installs the subscriber once per process, with the layer that feeds
+/// [`watch`](crate::watch) (later apps in the same test
 /// process share it). Invalid settings fall back to the defaults here and
 /// are reported by [`validate`] during setup, which stops the boot.
 pub(crate) fn install() {
@@ -14,12 +17,13 @@ pub(crate) fn install() {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(crate::stream::Broadcast);
     let _ = match std::env::var("LOG_FORMAT").as_deref() {
-        Ok("json") => builder.json().flatten_event(true).try_init(),
-        _ => builder.try_init(),
+        Ok("json") => subscriber.with(lines.json().flatten_event(true)).try_init(),
+        _ => subscriber.with(lines).try_init(),
     };
 }
 

@@ -2,9 +2,11 @@
 //! (key prefixes, namespaces, JSON) so drivers stay small.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use microcore::registry::Registry;
 use microcore::{Error, Result, ToolHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -65,10 +67,20 @@ use crate::{StateDriver, StateSettings, StateUrl};
 pub struct State {
     driver: Arc<dyn StateDriver>,
     prefix: Arc<str>,
+    /// Where each call is recorded (set by the tool; none in tests).
+    registry: Option<Arc<Registry>>,
+    owner: &'static str,
 }
 
 impl ToolHandle for State {
     const NAME: &'static str = "state";
+
+    fn for_owner(&self, owner: &'static str) -> Self {
+        Self {
+            owner,
+            ..self.clone()
+        }
+    }
 }
 
 impl fmt::Debug for State {
@@ -100,6 +112,8 @@ impl State {
         Self {
             driver,
             prefix: Arc::from(""),
+            registry: None,
+            owner: "app",
         }
     }
 
@@ -142,8 +156,8 @@ impl State {
             })?),
         };
         Ok(Self {
-            driver,
             prefix: Arc::from(settings.prefix.as_str()),
+            ..Self::from_driver(driver)
         })
     }
 
@@ -167,8 +181,8 @@ impl State {
             return self.clone();
         }
         Self {
-            driver: self.driver.clone(),
             prefix: Arc::from(format!("{}{name}:", self.prefix)),
+            ..self.clone()
         }
     }
 
@@ -183,6 +197,30 @@ impl State {
         self.driver.backend()
     }
 
+    /// This handle (and its namespaces), recording each call in `registry`
+    /// (tool `state`, the plugin holding the copy, duration, success).
+    ///
+    /// ```
+    /// let state = microcore_state::State::memory().with_registry(microcore::registry::Registry::new());
+    /// # let _ = state;
+    /// ```
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// `work`, recorded as one call of `method` when a registry is set.
+    async fn timed<T>(
+        &self,
+        method: &'static str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match &self.registry {
+            Some(registry) => registry.timed("state", method, self.owner, work).await,
+            None => work.await,
+        }
+    }
+
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -193,7 +231,7 @@ impl State {
     /// [`ErrorKind::Unavailable`](microcore::ErrorKind::Unavailable) (503)
     /// when the backend cannot be reached.
     pub async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.driver.get(&self.key(key)).await
+        self.timed("get", self.driver.get(&self.key(key))).await
     }
 
     /// Stores `value` at `key`, replacing any value and TTL; with
@@ -218,7 +256,8 @@ impl State {
         value: impl Into<String>,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        self.driver.set(&self.key(key), value.into(), ttl).await
+        self.timed("set", self.driver.set(&self.key(key), value.into(), ttl))
+            .await
     }
 
     /// Removes `key`; `true` when it existed (and had not expired).
@@ -226,7 +265,8 @@ impl State {
     /// # Errors
     /// 503 when the backend cannot be reached.
     pub async fn delete(&self, key: &str) -> Result<bool> {
-        self.driver.delete(&self.key(key)).await
+        self.timed("delete", self.driver.delete(&self.key(key)))
+            .await
     }
 
     /// Adds `by` (negative to subtract) to the counter at `key` and returns
@@ -252,7 +292,8 @@ impl State {
     /// 503 when the backend cannot be reached; an internal error (500) when
     /// the key holds something other than an integer, or on overflow.
     pub async fn incr(&self, key: &str, by: i64, ttl_on_create: Option<Duration>) -> Result<i64> {
-        self.driver.incr(&self.key(key), by, ttl_on_create).await
+        self.timed("incr", self.driver.incr(&self.key(key), by, ttl_on_create))
+            .await
     }
 
     /// The time `key` has left, or `None` when it is missing or never expires.
@@ -260,7 +301,7 @@ impl State {
     /// # Errors
     /// 503 when the backend cannot be reached.
     pub async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
-        self.driver.ttl(&self.key(key)).await
+        self.timed("ttl", self.driver.ttl(&self.key(key))).await
     }
 
     /// The JSON value at `key`, decoded as `T`.
@@ -320,6 +361,6 @@ impl State {
     /// # Errors
     /// 503 when it does not.
     pub async fn ping(&self) -> Result<()> {
-        self.driver.ping().await
+        self.timed("ping", self.driver.ping()).await
     }
 }

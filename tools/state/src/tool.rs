@@ -44,7 +44,7 @@ impl Tool for StateTool {
     type Handle = State;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("STATE_URL", "memory://")];
 
-    async fn setup(&self, _: &ToolContext) -> Result<State> {
+    async fn setup(&self, ctx: &ToolContext) -> Result<State> {
         let settings = StateSettings::from_config(&self.config)?;
         let state = State::connect(&settings).await?;
         tracing::info!(
@@ -54,7 +54,7 @@ impl Tool for StateTool {
             state.backend()
         );
         let _ = self.state.set(state.clone());
-        Ok(state)
+        Ok(state.with_registry(ctx.registry.clone()))
     }
 
     async fn health(&self) -> Health {

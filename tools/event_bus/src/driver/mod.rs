@@ -10,8 +10,11 @@
 //! or the kernel changing by a line.
 
 mod memory;
+mod nats;
 mod recording;
+mod redis;
 mod sqlite;
+mod stored;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -23,10 +26,12 @@ use microcore::{Error, Result};
 use serde::Serialize;
 
 pub use memory::MemoryDriver;
+pub use nats::NatsDriver;
 pub use recording::RecordingDriver;
+pub use redis::RedisDriver;
 pub use sqlite::SqliteDriver;
 
-use crate::Envelope;
+use crate::{DriverOptions, Envelope};
 
 /// What a driver promises about delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,12 +143,32 @@ pub trait Consumer: Debug + Send + Sync {
     fn dead<'a>(&'a self, delivery: &'a Delivery, reason: &'a str) -> BoxFuture<'a, Result<()>>;
 }
 
-/// Opens the driver `url` names: `memory://` or `sqlite://<path>`.
+/// Opens the driver `url` names, with the default [`DriverOptions`]
+/// (prefix `microcore`): `memory://`, `sqlite://<path>`,
+/// `redis://host:port[/db]` or `nats://host:port`.
 ///
 /// # Errors
-/// A configuration error naming `EVENT_BUS_URL` for an unknown scheme or a
-/// file that cannot be opened.
+/// A configuration error naming `EVENT_BUS_URL` for an unknown scheme, a
+/// file that cannot be opened or a broker that cannot be reached.
 pub async fn open(url: &str) -> Result<Arc<dyn Driver>> {
+    open_with(url, &DriverOptions::default()).await
+}
+
+/// Like [`open`], with the prefix and claim timeout the broker drivers use.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use microcore_event_bus::{DriverOptions, driver};
+/// let options = DriverOptions { prefix: "not a prefix".into(), ..DriverOptions::default() };
+/// let e = driver::open_with("redis://127.0.0.1:6379", &options).await.unwrap_err();
+/// assert!(e.to_string().starts_with("EVENT_BUS_PREFIX='not a prefix' is invalid"));
+/// # }
+/// ```
+///
+/// # Errors
+/// As [`open`], and a configuration error naming `EVENT_BUS_PREFIX` or
+/// `EVENT_BUS_CLAIM_AFTER` when `options` are invalid (for a broker URL).
+pub async fn open_with(url: &str, options: &DriverOptions) -> Result<Arc<dyn Driver>> {
     let url = url.trim();
     if url.is_empty() || url == "memory" || url.starts_with("memory:") {
         return Ok(Arc::new(MemoryDriver::new()));
@@ -159,18 +184,41 @@ pub async fn open(url: &str) -> Result<Arc<dyn Driver>> {
                 "a file path after sqlite://, such as sqlite://events.db",
             ));
         }
-        let driver = SqliteDriver::open(path).await.map_err(|e| {
-            Error::config(format!(
-                "EVENT_BUS_URL='{}' cannot be opened: {}",
-                redact(url),
-                e.chain()
-            ))
-        })?;
+        let driver = SqliteDriver::open(path)
+            .await
+            .map_err(|e| cannot_open(url, &e))?;
+        return Ok(Arc::new(driver));
+    }
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        options.check()?;
+        let driver = RedisDriver::connect(url, options)
+            .await
+            .map_err(|e| cannot_open(url, &e))?;
+        return Ok(Arc::new(driver));
+    }
+    if url.starts_with("nats://") {
+        options.check()?;
+        let driver = NatsDriver::connect(url, options)
+            .await
+            .map_err(|e| cannot_open(url, &e))?;
         return Ok(Arc::new(driver));
     }
     Err(invalid_url(
         url,
-        "memory:// (the default) or sqlite://<path>",
+        "memory:// (the default), sqlite://<path>, redis://host:port[/db] or nats://host:port",
+    ))
+}
+
+/// A driver that cannot start: a configuration error naming the variable
+/// (a configuration error of its own, such as an old Redis, stays as it is).
+fn cannot_open(url: &str, e: &Error) -> Error {
+    if e.kind() == microcore::ErrorKind::Config {
+        return Error::config(e.message().to_string());
+    }
+    Error::config(format!(
+        "EVENT_BUS_URL='{}' cannot be opened: {}",
+        redact(url),
+        e.chain()
     ))
 }
 

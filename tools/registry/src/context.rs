@@ -1,0 +1,415 @@
+//! `AI_CONTEXT.md`: the whole app in one compact file, for a newcomer or
+//! an AI assistant — every tool, every plugin with its file, tools, routes
+//! and events, every event's payload, and how to add a feature.
+//!
+//! Rewritten at each boot, after every plugin registered what it offers.
+//! Deterministic: everything is sorted and nothing depends on the time,
+//! the port or the machine, so the same build writes the same bytes (and
+//! a diff of the file is a diff of the app's wiring). Written to a
+//! temporary file beside the target and renamed over it, so a reader (or
+//! a parallel boot) never sees half a file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use microcore::registry::{PluginRecord, ToolRecord};
+use microcore_event_bus::topology::{Role, TopicInfo};
+use serde_json::Value;
+
+/// One route: method, path, owning plugin.
+pub type Route = (&'static str, String, &'static str);
+
+/// What the file is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// Tools, in boot order.
+    pub tools: &'a [ToolRecord],
+    /// Plugins (sorted by name here).
+    pub plugins: &'a [PluginRecord],
+    /// Routes of live plugins.
+    pub routes: &'a [Route],
+    /// The bus topology (empty when the bus is not known).
+    pub topics: &'a [TopicInfo],
+}
+
+const HEADER: &str = "# AI_CONTEXT.md
+
+Rewritten at every boot by the `registry` tool from the running app (print it
+with `cargo run -- context`; `AI_CONTEXT_PATH=` turns the file off). Do not
+edit it: edit the code, and the next boot rewrites it.
+
+## How this app is built
+
+- A kernel wires **tools** (infrastructure: one crate each under `tools/`) and
+  **plugins** (features: one file each under `domains/<domain>/plugins/`).
+- A plugin is a struct marked `#[plugin]`; each field is a tool handle
+  (`http: Http`, `db: Db`, `bus: EventBus`, ...), which is its whole dependency
+  list. Its `on_boot` registers routes and event subscriptions.
+- Plugins never call each other and domains never import each other: they
+  publish and subscribe to events. A subscriber declares its own payload type
+  with only the fields it reads.
+- Handlers return `Result<T>`; `T` is sent as `{\"success\": true, \"data\": T}`,
+  an error as `{\"success\": false, \"error\": \"...\"}` with its status
+  (validation 422, business 400 or chosen, 401, 403, 404, unavailable 503,
+  anything else 500).
+";
+
+const HOW_TO_ADD: &str = "## How to add a feature
+
+1. Create `domains/<domain>/plugins/<feature>.rs` (a new folder is a new
+   domain). No `mod` line, no registration: the domains crate finds it.
+2. Write `use crate::prelude::*;` and a `#[plugin] pub struct <Feature> { .. }`
+   whose fields are the tools it needs (see Tools above).
+3. `impl Plugin for <Feature>`: in `async fn on_boot(self: Arc<Self>)`, register
+   routes (`self.http.get(\"/path\", &self, Self::handler)`), subscriptions
+   (`self.bus.subscribe(\"topic\", &self, Self::on_topic).with_schema().await?`)
+   and what it publishes (`self.bus.publishes::<Payload>(\"topic\")`).
+4. Handlers are methods: `async fn handler(self: Arc<Self>, Json(body): Json<In>) -> Result<Out>`,
+   with `#[derive(Serialize, ToSchema)]` on what they return.
+5. Tables: SQL files in `domains/<domain>/migrations/` (`0001_name.sql`).
+6. Test the plugin as a struct literal with in-memory tools (`Db::memory()`,
+   `EventBus::recording()`, `State::memory()`), then `cargo run -- check`.
+";
+
+/// The file's text.
+///
+/// ```
+/// use microcore_registry::context::{Inputs, render};
+/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[] });
+/// assert!(text.starts_with("# AI_CONTEXT.md"));
+/// assert!(text.contains("## How to add a feature"));
+/// ```
+pub fn render(inputs: Inputs<'_>) -> String {
+    let mut out = String::from(HEADER);
+    tools(&mut out, inputs.tools);
+    plugins(&mut out, &inputs);
+    routes(&mut out, inputs.routes);
+    events(&mut out, &inputs);
+    out.push('\n');
+    out.push_str(HOW_TO_ADD);
+    out
+}
+
+fn tools(out: &mut String, tools: &[ToolRecord]) {
+    let _ = writeln!(
+        out,
+        "\n## Tools ({}), in boot order\n\n| tool | implementation | file | needs | status |\n|---|---|---|---|---|",
+        tools.len()
+    );
+    for t in tools {
+        let status = serde_json::to_value(t.status).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | {} | {} |",
+            t.name,
+            t.type_name,
+            t.location,
+            list_or_dash(&t.tools),
+            status.as_str().unwrap_or_default()
+        );
+    }
+}
+
+fn plugins(out: &mut String, inputs: &Inputs<'_>) {
+    let mut plugins: Vec<&PluginRecord> = inputs.plugins.iter().collect();
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    let _ = writeln!(out, "\n## Plugins ({})", plugins.len());
+    for p in plugins {
+        let status = serde_json::to_value(p.status).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n### `{}` — {}\n- file: `{}` · domain: `{}` · tools: {}",
+            p.name,
+            status.as_str().unwrap_or_default(),
+            p.location,
+            p.domain,
+            list_or_dash(&p.tools)
+        );
+        if let Some(error) = &p.error {
+            let _ = writeln!(out, "- error: {error}");
+        }
+        let routes: Vec<String> = inputs
+            .routes
+            .iter()
+            .filter(|r| r.2 == p.name)
+            .map(|r| format!("`{} {}`", r.0, r.1))
+            .collect();
+        if !routes.is_empty() {
+            let _ = writeln!(out, "- routes: {}", routes.join(", "));
+        }
+        for (label, role) in [
+            ("publishes", Role::Publisher),
+            ("subscribes", Role::Subscriber),
+        ] {
+            let topics: BTreeSet<String> = inputs
+                .topics
+                .iter()
+                .filter(|t| {
+                    t.schemas
+                        .iter()
+                        .any(|s| s.role == role && s.plugin == p.name)
+                        || (role == Role::Subscriber
+                            && t.subscribers.iter().any(|g| owns_group(&p.name, g)))
+                })
+                .map(|t| format!("`{}`", t.event))
+                .collect();
+            if !topics.is_empty() {
+                let topics: Vec<String> = topics.into_iter().collect();
+                let _ = writeln!(out, "- {label}: {}", topics.join(", "));
+            }
+        }
+    }
+}
+
+/// Default groups are `<plugin>.<handler>`.
+fn owns_group(plugin: &str, group: &str) -> bool {
+    group
+        .strip_prefix(plugin)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+fn routes(out: &mut String, routes: &[Route]) {
+    let _ = writeln!(
+        out,
+        "\n## Routes ({})\n\n| method | path | plugin |\n|---|---|---|",
+        routes.len()
+    );
+    for (method, path, owner) in routes {
+        let _ = writeln!(out, "| {method} | `{path}` | `{owner}` |");
+    }
+}
+
+fn events(out: &mut String, inputs: &Inputs<'_>) {
+    let _ = writeln!(
+        out,
+        "\n## Events ({})\n\nPayloads as `{{field: type}}`; `?` marks an optional field.",
+        inputs.topics.len()
+    );
+    for t in inputs.topics {
+        let _ = writeln!(out, "\n### `{}`", t.event);
+        let mut schemas: Vec<_> = t.schemas.iter().collect();
+        schemas.sort_by(|a, b| {
+            (b.role == Role::Publisher, &a.plugin).cmp(&(a.role == Role::Publisher, &b.plugin))
+        });
+        for s in schemas {
+            let verb = match s.role {
+                Role::Publisher => "published by",
+                Role::Subscriber => "read by",
+            };
+            let _ = writeln!(
+                out,
+                "- {verb} `{}` as `{}`: `{}`",
+                s.plugin,
+                s.type_name,
+                shape(&s.json_schema)
+            );
+        }
+        if !t.subscribers.is_empty() {
+            let groups: Vec<String> = t.subscribers.iter().map(|g| format!("`{g}`")).collect();
+            let _ = writeln!(out, "- consumer groups: {}", groups.join(", "));
+        }
+    }
+}
+
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "—".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// A JSON schema in one short line: `{id: integer, tags?: [string]}`.
+///
+/// ```
+/// use microcore_registry::context::shape;
+/// let schema = serde_json::json!({
+///     "type": "object", "required": ["id"],
+///     "properties": {"id": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}}}
+/// });
+/// assert_eq!(shape(&schema), "{id: integer, tags?: [string]}");
+/// ```
+pub fn shape(schema: &Value) -> String {
+    if let Some(reference) = schema["$ref"].as_str() {
+        return reference
+            .rsplit('/')
+            .next()
+            .unwrap_or(reference)
+            .to_string();
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let options: Vec<String> = options.iter().map(shape).collect();
+            return options.join(" | ");
+        }
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let fields: Vec<String> = properties
+            .iter()
+            .map(|(name, field)| {
+                let optional = if required.contains(name.as_str()) {
+                    ""
+                } else {
+                    "?"
+                };
+                format!("{name}{optional}: {}", shape(field))
+            })
+            .collect();
+        return format!("{{{}}}", fields.join(", "));
+    }
+    match &schema["type"] {
+        Value::String(t) if t == "array" => format!("[{}]", shape(&schema["items"])),
+        Value::String(t) => t.clone(),
+        Value::Array(types) => {
+            let types: BTreeMap<&str, ()> = types
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|t| (t, ()))
+                .collect();
+            let names: Vec<String> = types
+                .keys()
+                .map(|t| match *t {
+                    "array" => format!("[{}]", shape(&schema["items"])),
+                    t => t.to_string(),
+                })
+                .collect();
+            names.join(" | ")
+        }
+        _ => "any".into(),
+    }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same
+/// directory, then a rename over `path`. An unchanged file is not touched.
+///
+/// # Errors
+/// When the directory is not writable.
+pub fn write(path: &Path, text: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".AI_CONTEXT.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    // A temporary file is private (0600); the context is for every reader.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use microcore::registry::{PluginStatus, ToolStatus};
+    use microcore_event_bus::topology::PayloadSchema;
+    use serde_json::json;
+
+    use super::*;
+
+    fn inputs_text() -> String {
+        let tools = [ToolRecord {
+            name: "http".into(),
+            status: ToolStatus::Ok,
+            message: String::new(),
+            type_name: "AxumHttp".into(),
+            location: "tools/http/src/tool.rs:22".into(),
+            tools: vec!["config".into()],
+        }];
+        let plugin = |name: &str| PluginRecord {
+            name: name.into(),
+            domain: "users".into(),
+            status: PluginStatus::Ready,
+            error: None,
+            tools: vec!["http".into(), "event_bus".into()],
+            location: format!("domains/users/plugins/{name}.rs:5"),
+        };
+        let plugins = [plugin("users.Welcome"), plugin("users.RegisterUser")];
+        let routes = [("POST", "/users".to_string(), "users.RegisterUser")];
+        let topics = [TopicInfo {
+            event: "user.created".into(),
+            subscribers: vec!["users.Welcome.on_user_created".into()],
+            last_emitters: vec!["users.RegisterUser".into()],
+            times_fired: 3,
+            schemas: vec![
+                PayloadSchema {
+                    plugin: "users.Welcome".into(),
+                    role: Role::Subscriber,
+                    type_name: "NewUser".into(),
+                    json_schema: json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}),
+                },
+                PayloadSchema {
+                    plugin: "users.RegisterUser".into(),
+                    role: Role::Publisher,
+                    type_name: "UserCreated".into(),
+                    json_schema: json!({"type": "object", "required": ["id", "email"], "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}}),
+                },
+            ],
+        }];
+        render(Inputs {
+            tools: &tools,
+            plugins: &plugins,
+            routes: &routes,
+            topics: &topics,
+        })
+    }
+
+    #[test]
+    fn lists_plugins_by_name_with_their_routes_and_events() {
+        let text = inputs_text();
+        let register = text.find("### `users.RegisterUser` — READY").unwrap();
+        let welcome = text.find("### `users.Welcome` — READY").unwrap();
+        assert!(register < welcome, "sorted by name");
+        assert!(text.contains("- routes: `POST /users`"));
+        assert!(text.contains("- publishes: `user.created`"));
+        assert!(text.contains("- subscribes: `user.created`"));
+        assert!(text.contains(
+            "- published by `users.RegisterUser` as `UserCreated`: `{email: string, id: integer}`"
+        ));
+        assert!(
+            text.contains("| `http` | `AxumHttp` | `tools/http/src/tool.rs:22` | config | OK |")
+        );
+    }
+
+    #[test]
+    fn runtime_counts_stay_out_so_boots_agree() {
+        let text = inputs_text();
+        assert_eq!(text, inputs_text());
+        assert!(!text.contains("times fired") && !text.contains("last emitters"));
+    }
+
+    #[test]
+    fn writes_atomically_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("AI_CONTEXT.md");
+        assert!(write(&path, "one").unwrap());
+        assert!(!write(&path, "one").unwrap(), "unchanged: not rewritten");
+        assert!(write(&path, "two").unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn shapes_nullable_and_referenced_types() {
+        assert_eq!(shape(&json!({"type": ["string", "null"]})), "null | string");
+        assert_eq!(shape(&json!({"$ref": "#/components/schemas/User"})), "User");
+        assert_eq!(shape(&json!({})), "any");
+    }
+}

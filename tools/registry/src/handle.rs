@@ -1,0 +1,187 @@
+//! [`Registry`], what a plugin holds to read the app's own state: the
+//! kernel's registry (tools, plugins, health) plus the call metrics the
+//! tool records into it, shaped for the system routes.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+use microcore::ToolHandle;
+use microcore::registry::Registry as Kernel;
+use microcore_event_bus::EventBus;
+use microcore_http::Http;
+use tokio::sync::watch;
+
+use crate::context::{self, Inputs, Route};
+use crate::metrics::{CallRecord, CallWatch, Metrics};
+use crate::sse::{self, Feed};
+use crate::views::{self, Events, Lint, Readiness, Schemas, Status};
+
+/// The `registry` tool's handle: the app looking at itself.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use microcore_registry::Registry;
+///
+/// let kernel = microcore::registry::Registry::new();
+/// let registry = Registry::new(kernel.clone(), microcore_http::Http::detached());
+/// kernel.record("state", "get", "users.Login", Duration::from_micros(40), true);
+/// assert_eq!(registry.recent_calls()[0].plugin, "users.Login");
+/// assert!(registry.prometheus().contains("microcore_tool_calls_total{tool=\"state\",method=\"get\"} 1"));
+/// assert!(registry.status().await.tools.is_empty());
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Registry {
+    kernel: Arc<Kernel>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    metrics: Arc<Metrics>,
+    http: Http,
+    bus: OnceLock<EventBus>,
+    /// `true` once the app shuts down: live streams end.
+    closing: watch::Sender<bool>,
+}
+
+impl ToolHandle for Registry {
+    const NAME: &'static str = "registry";
+}
+
+impl Registry {
+    /// A handle on `kernel`, recording its calls from now on (the first
+    /// handle made for a kernel registry gets them; see
+    /// [`Kernel::set_recorder`]). `http` lists the routes.
+    pub fn new(kernel: Arc<Kernel>, http: Http) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        if !kernel.set_recorder(metrics.clone()) {
+            tracing::warn!("the kernel registry records into another registry handle already");
+        }
+        Self {
+            kernel,
+            shared: Arc::new(Shared {
+                metrics,
+                http,
+                bus: OnceLock::new(),
+                closing: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// The kernel's registry: tools and plugins with their status.
+    pub fn kernel(&self) -> &Arc<Kernel> {
+        &self.kernel
+    }
+
+    /// The call metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
+    }
+
+    /// The last tool calls (up to 1000), newest first (`/system/metrics`).
+    pub fn recent_calls(&self) -> Vec<CallRecord> {
+        self.shared.metrics.recent()
+    }
+
+    /// Every tool call from now on (`/system/metrics/stream`).
+    pub fn watch_calls(&self) -> CallWatch {
+        self.shared.metrics.watch()
+    }
+
+    /// A live SSE response (see [`sse::stream`]) that also ends when the
+    /// app shuts down, so an open dashboard does not hold the shutdown.
+    pub fn stream<F, R>(&self, first: Vec<String>, feed: F, render: R) -> axum::response::Response
+    where
+        F: Feed,
+        R: FnMut(F::Item) -> Option<String> + Send + 'static,
+    {
+        sse::stream_until(first, feed, render, self.closed())
+    }
+
+    /// Completes when the app starts shutting down.
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut closing = self.shared.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closing| *closing).await;
+        }
+    }
+
+    /// Ends every live stream (the tool does it when the app drains).
+    pub fn close_streams(&self) {
+        self.shared.closing.send_replace(true);
+    }
+
+    /// Tools (their health asked now) and plugins (`/system/status`).
+    pub async fn status(&self) -> Status {
+        views::status(&self.kernel).await
+    }
+
+    /// Whether every critical tool is healthy now (`/system/ready`).
+    pub async fn readiness(&self) -> Readiness {
+        views::readiness(&self.kernel).await
+    }
+
+    /// Counters and histograms in the Prometheus text format (`/metrics`).
+    pub fn prometheus(&self) -> String {
+        crate::prometheus::render(
+            &self.shared.metrics,
+            &self.kernel.tools(),
+            &self.kernel.plugins(),
+        )
+    }
+
+    /// Lets the registry describe the bus's topology (events in
+    /// `AI_CONTEXT.md`, contracts at `/system/lint`). The system domain
+    /// hands the bus over at boot; the first bus given stays.
+    pub fn observe_bus(&self, bus: &EventBus) {
+        let _ = self.shared.bus.set(bus.clone());
+    }
+
+    /// The bus handed over with [`Registry::observe_bus`].
+    pub fn bus(&self) -> Option<&EventBus> {
+        self.shared.bus.get()
+    }
+
+    /// Topics with subscribers, last emitters and counts (`/system/events`).
+    pub fn events(&self, bus: &EventBus) -> Events {
+        views::events(bus.topology())
+    }
+
+    /// Declared payload schemas per topic (`/system/events/schemas`).
+    pub fn schemas(&self, bus: &EventBus) -> Schemas {
+        views::schemas(&self.kernel, bus.topology())
+    }
+
+    /// What the running app can tell is wrong (`/system/lint`).
+    pub fn lint(&self) -> Lint {
+        let topics = self.bus().map(EventBus::topology);
+        views::lint(&self.kernel, topics.as_deref())
+    }
+
+    /// Every route of a plugin that is not dead, sorted by path, then method.
+    pub fn routes(&self) -> Vec<Route> {
+        let dead: Vec<String> = self
+            .kernel
+            .plugins()
+            .into_iter()
+            .filter(|p| p.status != microcore::registry::PluginStatus::Ready)
+            .map(|p| p.name)
+            .collect();
+        let mut routes = self.shared.http.routes();
+        routes.retain(|r| !dead.iter().any(|d| d == r.2));
+        routes
+    }
+
+    /// The text of `AI_CONTEXT.md` for the app as it is now.
+    pub fn context(&self) -> String {
+        let topics = self.bus().map(EventBus::topology).unwrap_or_default();
+        context::render(Inputs {
+            tools: &self.kernel.tools(),
+            plugins: &self.kernel.plugins(),
+            routes: &self.routes(),
+            topics: &topics,
+        })
+    }
+}

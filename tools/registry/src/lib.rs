@@ -1,0 +1,49 @@
+//! The `registry` tool: the app looking at itself.
+//!
+//! The kernel keeps the inventory (tools, plugins, their status) in its
+//! [`microcore::registry::Registry`]; this tool installs the [`Metrics`]
+//! recorder into it, so every call a plugin makes through a tool handle
+//! (`db`, `state`, `event_bus`, `auth`) and every HTTP request is counted
+//! and timed, and hands plugins a [`Registry`] handle that answers the
+//! system routes: status and health, recent calls, Prometheus metrics,
+//! event topology and schemas, traces ([`traces`]), lint. At the end of
+//! each boot it writes `AI_CONTEXT.md` ([`context`]); `cargo run -- context`
+//! prints it.
+//!
+//! ```
+//! use microcore::prelude::*;
+//! use microcore_registry::Registry;
+//!
+//! /// Logs how many plugins are ready.
+//! #[plugin(domain = "docs")]
+//! pub struct Census { registry: Registry }
+//!
+//! impl Plugin for Census {
+//!     async fn on_boot(self: Arc<Self>) -> Result<()> {
+//!         let status = self.registry.status().await;
+//!         println!("{} plugins", status.plugins.len());
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! See `docs/observability.md`.
+
+mod cli;
+pub mod context;
+mod handle;
+mod metrics;
+pub mod prometheus;
+pub mod sse;
+mod stats;
+mod tool;
+pub mod traces;
+mod views;
+
+pub use handle::Registry;
+pub use metrics::{CallRecord, CallWatch, Metrics, RECENT_CAPACITY};
+pub use tool::{DEFAULT_CONTEXT_PATH, RegistryTool};
+pub use views::{
+    EventView, Events, HealthView, Lint, PluginView, Published, Readiness, SchemaView, Schemas,
+    Status, ToolView,
+};

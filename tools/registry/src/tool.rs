@@ -1,0 +1,66 @@
+//! The registry tool's lifecycle: install the call recorder and the
+//! per-route metrics at setup, write `AI_CONTEXT.md` once every plugin
+//! has booted.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use microcore::prelude::*;
+use microcore_config::Config;
+use microcore_http::Http;
+
+use crate::Registry;
+
+/// Where `AI_CONTEXT.md` goes when `AI_CONTEXT_PATH` is unset.
+pub const DEFAULT_CONTEXT_PATH: &str = "AI_CONTEXT.md";
+
+/// The built-in registry tool.
+///
+/// Settings: `AI_CONTEXT_PATH` (default `AI_CONTEXT.md` in the working
+/// directory; empty: write nothing).
+#[tool]
+#[derive(Debug)]
+pub struct RegistryTool {
+    config: Config,
+    http: Http,
+    #[state]
+    ready: OnceLock<(Registry, Option<PathBuf>)>,
+}
+
+impl Tool for RegistryTool {
+    type Handle = Registry;
+    const DRY_RUN: &'static [(&'static str, &'static str)] = &[("AI_CONTEXT_PATH", "")];
+
+    async fn setup(&self, ctx: &ToolContext) -> Result<Registry> {
+        let path = match self.config.raw("AI_CONTEXT_PATH") {
+            None => Some(PathBuf::from(DEFAULT_CONTEXT_PATH)),
+            Some(path) if path.trim().is_empty() => None,
+            Some(path) => Some(PathBuf::from(path)),
+        };
+        let registry = Registry::new(ctx.registry.clone(), self.http.clone());
+        self.http.measure(ctx.registry.clone());
+        let _ = self.ready.set((registry.clone(), path));
+        Ok(registry)
+    }
+
+    /// Drained before http (it boots after it), so live streams end first
+    /// and the server's graceful shutdown is not held by them.
+    async fn drain(&self) {
+        if let Some((registry, _)) = self.ready.get() {
+            registry.close_streams();
+        }
+    }
+
+    async fn on_boot_complete(&self) -> Result<()> {
+        let Some((registry, Some(path))) = self.ready.get() else {
+            return Ok(());
+        };
+        // A context that cannot be written is worth a warning, not a dead app.
+        match crate::context::write(path, &registry.context()) {
+            Ok(true) => tracing::info!("wrote {}", path.display()),
+            Ok(false) => tracing::debug!("{} is up to date", path.display()),
+            Err(e) => tracing::warn!("cannot write {} (AI_CONTEXT_PATH): {e}", path.display()),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,302 @@
+//! The shapes the system routes answer (CONTRACT.md §2, system), built
+//! from the kernel's registry and the bus's topology. Binding fields first;
+//! the rest are additions a client may ignore.
+
+use std::collections::BTreeMap;
+
+use microcore::lifecycle::Health;
+use microcore::registry::{PluginRecord, PluginStatus, Registry as Kernel, ToolHealth, ToolStatus};
+use microcore_event_bus::contracts::{ContractViolation, check_contracts};
+use microcore_event_bus::topology::{Role, TopicInfo};
+use serde::Serialize;
+
+/// `GET /system/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// Every tool, in boot order.
+    pub tools: Vec<ToolView>,
+    /// Every plugin, by name.
+    pub plugins: Vec<PluginView>,
+}
+
+/// A tool in [`Status`].
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ToolView {
+    /// The tool's name (`db`).
+    pub name: String,
+    /// `OK` or `FAIL`: its setup, then its health check now.
+    #[schema(value_type = String)]
+    pub status: ToolStatus,
+    /// Why it fails; empty when it works.
+    pub message: String,
+    /// The implementing type (`SeaOrmDb`).
+    pub type_name: String,
+    /// Where it is implemented (`tools/db/src/tool.rs:21`).
+    pub file: String,
+    /// The tools it needs.
+    pub needs: Vec<String>,
+}
+
+/// A plugin in [`Status`].
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PluginView {
+    /// `<domain>.<StructName>`.
+    pub name: String,
+    /// Its domain folder.
+    pub domain: String,
+    /// `READY`, `DEAD` or `SKIPPED`.
+    #[schema(value_type = String)]
+    pub status: PluginStatus,
+    /// Why it is `DEAD` or `SKIPPED`.
+    pub error: Option<String>,
+    /// The tools it uses.
+    pub tools: Vec<String>,
+    /// Where it is declared (`domains/users/plugins/register.rs:12`).
+    pub file: String,
+}
+
+/// `GET /system/ready`: every critical tool healthy.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// Whether the app can serve.
+    pub ready: bool,
+    /// Each set-up tool's health now.
+    pub tools: Vec<HealthView>,
+}
+
+/// One tool in [`Readiness`].
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct HealthView {
+    /// The tool's name.
+    pub name: String,
+    /// Whether the app needs it to serve.
+    pub critical: bool,
+    /// `OK` or `FAIL`.
+    #[schema(value_type = String)]
+    pub status: ToolStatus,
+    /// Why it fails.
+    pub message: String,
+}
+
+impl From<&ToolHealth> for HealthView {
+    fn from(h: &ToolHealth) -> Self {
+        let (status, message) = match &h.health {
+            Health::Ok => (ToolStatus::Ok, String::new()),
+            Health::Failing(why) => (ToolStatus::Fail, why.clone()),
+        };
+        Self {
+            name: h.name.to_string(),
+            critical: h.critical,
+            status,
+            message,
+        }
+    }
+}
+
+/// The status of every tool and plugin, tools' health asked now.
+pub(crate) async fn status(kernel: &Kernel) -> Status {
+    let health = kernel.health().await;
+    let tools = kernel
+        .tools()
+        .into_iter()
+        .map(|t| {
+            let failing = health.iter().find_map(|h| match &h.health {
+                Health::Failing(why) if h.name == t.name => Some(why.clone()),
+                _ => None,
+            });
+            let (status, message) = match failing {
+                Some(why) => (ToolStatus::Fail, why),
+                None => (t.status, t.message),
+            };
+            ToolView {
+                name: t.name,
+                status,
+                message,
+                type_name: t.type_name,
+                file: t.location,
+                needs: t.tools,
+            }
+        })
+        .collect();
+    let mut plugins: Vec<PluginView> = kernel.plugins().into_iter().map(plugin_view).collect();
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Status { tools, plugins }
+}
+
+fn plugin_view(p: PluginRecord) -> PluginView {
+    PluginView {
+        name: p.name,
+        domain: p.domain,
+        status: p.status,
+        error: p.error,
+        tools: p.tools,
+        file: p.location,
+    }
+}
+
+/// Ready when every critical tool answers its health check.
+pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
+    let health = kernel.health().await;
+    let ready = !health.is_empty() && health.iter().all(|h| !h.critical || h.health == Health::Ok);
+    Readiness {
+        ready,
+        tools: health.iter().map(HealthView::from).collect(),
+    }
+}
+
+/// `GET /system/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Events {
+    /// Every topic, by name.
+    pub events: Vec<EventView>,
+}
+
+/// One topic in [`Events`].
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// The topic.
+    pub event: String,
+    /// Consumer groups subscribed in this process.
+    pub subscribers: Vec<String>,
+    /// Who published it lately, most recent first.
+    pub last_emitters: Vec<String>,
+    /// How many times this process published it.
+    pub times_fired: u64,
+}
+
+/// The topology as `/system/events` shows it.
+pub(crate) fn events(topics: Vec<TopicInfo>) -> Events {
+    Events {
+        events: topics
+            .into_iter()
+            .map(|t| EventView {
+                event: t.event,
+                subscribers: t.subscribers,
+                last_emitters: t.last_emitters,
+                times_fired: t.times_fired,
+            })
+            .collect(),
+    }
+}
+
+/// `GET /system/events/schemas`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Schemas {
+    /// Per topic, every declared payload schema.
+    pub schemas: BTreeMap<String, Vec<SchemaView>>,
+}
+
+/// One declared payload schema.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SchemaView {
+    /// The declaring plugin's domain.
+    pub domain: String,
+    /// The declaring plugin.
+    pub plugin: String,
+    /// Where the plugin is declared.
+    pub file: String,
+    /// `publisher` or `subscriber`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// The payload type's name.
+    pub type_name: String,
+    /// Its JSON schema.
+    pub json_schema: serde_json::Value,
+}
+
+pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
+    let file_of = |plugin: &str| {
+        kernel
+            .plugin(plugin)
+            .map(|p| p.location)
+            .unwrap_or_default()
+    };
+    let schemas = topics
+        .into_iter()
+        .filter(|t| !t.schemas.is_empty())
+        .map(|t| {
+            let declared = t
+                .schemas
+                .into_iter()
+                .map(|s| SchemaView {
+                    domain: s.plugin.split('.').next().unwrap_or_default().to_string(),
+                    file: file_of(&s.plugin),
+                    plugin: s.plugin,
+                    role: s.role,
+                    type_name: s.type_name,
+                    json_schema: s.json_schema,
+                })
+                .collect();
+            (t.event, declared)
+        })
+        .collect();
+    Schemas { schemas }
+}
+
+/// `GET /system/lint`. The checks that read source (domain isolation,
+/// table ownership) run in `cargo run -- check`; a route collision stops
+/// the boot, so a serving app has none.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Lint {
+    /// A domain using another domain's code.
+    #[schema(value_type = Vec<Object>)]
+    pub arch_violations: Vec<serde_json::Value>,
+    /// A subscriber reading what its publisher does not send.
+    #[schema(value_type = Vec<Object>)]
+    pub event_contract_violations: Vec<ContractViolation>,
+    /// Two plugins on one method and path.
+    #[schema(value_type = Vec<Object>)]
+    pub route_collisions: Vec<serde_json::Value>,
+    /// A table written by more than one domain's migrations.
+    #[schema(value_type = Vec<Object>)]
+    pub table_ownership_warnings: Vec<serde_json::Value>,
+}
+
+pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
+    let file_of = |plugin: &str| match kernel.plugin(plugin) {
+        Some(p) => format!("{} ({})", p.name, p.location),
+        None => plugin.to_string(),
+    };
+    Lint {
+        arch_violations: Vec::new(),
+        event_contract_violations: topics
+            .map(|t| check_contracts(t, file_of))
+            .unwrap_or_default(),
+        route_collisions: Vec::new(),
+        table_ownership_warnings: Vec::new(),
+    }
+}
+
+/// One message of `/system/events/stream`: a published envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Published {
+    /// The event's id.
+    pub id: String,
+    /// The topic.
+    pub event: String,
+    /// The payload.
+    pub payload: serde_json::Value,
+    /// The plugin that published it.
+    pub emitter: String,
+    /// When (UTC; RFC 3339 in JSON).
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// The request or event that caused it.
+    pub parent_id: Option<String>,
+    /// The root of its causal chain.
+    pub correlation_id: String,
+}
+
+impl From<&microcore_event_bus::Envelope> for Published {
+    fn from(e: &microcore_event_bus::Envelope) -> Self {
+        Self {
+            id: e.id.to_string(),
+            event: e.event.clone(),
+            payload: e.payload.clone(),
+            emitter: e.emitter.clone(),
+            timestamp: e.timestamp,
+            parent_id: e.parent_id.clone(),
+            correlation_id: e.correlation_id.clone(),
+        }
+    }
+}
