@@ -30,7 +30,8 @@ pub struct Layered {
 impl Plugin for Layered {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
         let http = self.http.group("/mw").with_layer(header("x-plugin"));
-        http.get("/route", &self, Self::answer).layer(header("x-route"));
+        http.get("/route", &self, Self::answer)
+            .layer(header("x-route"));
         http.get("/plain", &self, Self::answer);
         http.route(Method::GET, "/sse", get(|| async { Sse::new(ticks()) }));
         http.route(
@@ -71,19 +72,44 @@ async fn groups_middleware_sse_and_websocket() {
         .unwrap();
     let addr = running.handle::<Http>().unwrap().local_addr().unwrap();
 
-    let route = reqwest::get(format!("http://{addr}/mw/route")).await.unwrap();
-    assert_eq!((route.headers().get("x-plugin"), route.headers().get("x-route").is_some()), (Some(&HeaderValue::from_static("yes")), true));
-    let plain = reqwest::get(format!("http://{addr}/mw/plain")).await.unwrap();
+    let route = reqwest::get(format!("http://{addr}/mw/route"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            route.headers().get("x-plugin"),
+            route.headers().get("x-route").is_some()
+        ),
+        (Some(&HeaderValue::from_static("yes")), true)
+    );
+    let plain = reqwest::get(format!("http://{addr}/mw/plain"))
+        .await
+        .unwrap();
     assert!(plain.headers().get("x-plugin").is_some() && plain.headers().get("x-route").is_none());
 
     let sse = reqwest::get(format!("http://{addr}/mw/sse")).await.unwrap();
     assert_eq!(sse.headers()["content-type"], "text/event-stream");
-    let body = tokio::time::timeout(Duration::from_secs(5), sse.text()).await.unwrap().unwrap();
-    assert!(body.contains("data: tick 0\n\n") && body.contains("data: tick 2\n\n"), "{body}");
+    let body = tokio::time::timeout(Duration::from_secs(5), sse.text())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        body.contains("data: tick 0\n\n") && body.contains("data: tick 2\n\n"),
+        "{body}"
+    );
 
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/mw/ws")).await.unwrap();
-    socket.send(tokio_tungstenite::tungstenite::Message::text("echo me")).await.unwrap();
-    let echoed = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/mw/ws"))
+        .await
+        .unwrap();
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text("echo me"))
+        .await
+        .unwrap();
+    let echoed = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(echoed.into_text().unwrap().as_str(), "echo me");
     running.shutdown().await;
 }
