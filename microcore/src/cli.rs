@@ -247,9 +247,10 @@ fn serve(app: App) -> ExitCode {
         return ExitCode::FAILURE;
     };
     runtime.block_on(async {
+        let signal = crate::shutdown::ShutdownSignal::install();
         match app.boot().await {
             Ok(running) => {
-                running.run_until_signal().await;
+                running.run_until(signal).await;
                 ExitCode::SUCCESS
             }
             Err(e) => {

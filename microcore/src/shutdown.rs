@@ -11,7 +11,12 @@ use crate::boot::guarded;
 impl Running {
     /// Waits for SIGINT or SIGTERM, then shuts down.
     pub async fn run_until_signal(self) {
-        wait_for_signal().await;
+        self.run_until(ShutdownSignal::install()).await;
+    }
+
+    /// Waits for `signal` (installed before the boot), then shuts down.
+    pub async fn run_until(self, signal: ShutdownSignal) {
+        signal.recv().await;
         info!("shutdown signal received: draining");
         self.shutdown().await;
     }
@@ -57,25 +62,40 @@ impl Running {
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT and SIGTERM listeners, installed when created. Create them
+/// before booting: the http tool serves before `boot` returns, and a
+/// signal that arrives then must still drain the app, not kill it.
+#[derive(Debug)]
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    listeners: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl ShutdownSignal {
+    /// Installs the listeners now.
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listeners = signal(SignalKind::interrupt()).ok().zip(signal(SignalKind::terminate()).ok());
+            Self { listeners }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    /// Waits for SIGINT or SIGTERM.
+    pub async fn recv(self) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.listeners {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

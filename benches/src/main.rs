@@ -1,0 +1,178 @@
+//! `microcore-bench`: the benchmarks of microcore, run on demand (never by
+//! the test command). `scripts/bench [all|boot|http|bus|soak]` builds the
+//! release binaries and runs this; each sub-command prints its tables and
+//! rewrites its own blocks of `docs/benchmarks.md`.
+//!
+//! - `boot`: process start → first `/ping` answer of an app with 100 extra
+//!   plugins (issue 3), of the example app and of the baseline.
+//! - `http`: the example app against `bench-baseline`, a hand-written
+//!   axum + sea-orm server with the same transport features (issue 8):
+//!   instructions per request (callgrind), throughput and latency, memory.
+//! - `soak`: the example app for 60 s under saturating load.
+//! - `bus`: the event bus against raw tokio channels, and on SQLite (issue 5).
+//! - `all`: every one of them, in that order.
+
+mod boot;
+mod bus;
+mod callgrind;
+mod client;
+mod fixtures;
+mod http;
+mod load;
+mod paths;
+mod project;
+mod report;
+mod server;
+mod soak;
+mod stats;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmarks of microcore (run through `scripts/bench`, which builds the
+/// release binaries first).
+#[derive(Debug, Parser)]
+#[command(name = "microcore-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Which,
+    /// Boot runs per server (median reported).
+    #[arg(long, default_value_t = 20, global = true)]
+    boot_runs: usize,
+    /// Load rounds per server and route (median reported).
+    #[arg(long, default_value_t = 5, global = true)]
+    rounds: usize,
+    /// Seconds per measured load round.
+    #[arg(long, default_value_t = 10.0, global = true)]
+    round_secs: f64,
+    /// Concurrent keep-alive connections of the load generator.
+    #[arg(long, default_value_t = 32, global = true)]
+    connections: usize,
+    /// Requests per route counted under callgrind (0: skip callgrind).
+    #[arg(long, default_value_t = 2000, global = true)]
+    callgrind_requests: usize,
+    /// Seconds of the soak.
+    #[arg(long, default_value_t = 60, global = true)]
+    soak_secs: u64,
+    /// Events per in-process bus burst (throughput).
+    #[arg(long, default_value_t = 100_000, global = true)]
+    bus_events: u64,
+    /// Events timed one at a time per in-process bus round (latency).
+    #[arg(long, default_value_t = 10_000, global = true)]
+    bus_latency_events: u64,
+    /// Events per SQLite bus burst (0: skip the SQLite driver).
+    #[arg(long, default_value_t = 5_000, global = true)]
+    bus_sqlite_events: u64,
+    /// Run only this in-process bus path (`memory`, `raw`, `raw-bytes`),
+    /// e.g. to profile one of them under callgrind.
+    #[arg(long, global = true)]
+    bus_only: Option<String>,
+    /// Print the tables without touching docs/benchmarks.md.
+    #[arg(long, global = true)]
+    no_doc: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+enum Which {
+    /// Everything below, in order.
+    All,
+    /// Boot time of the 100-plugin app, the example app and the baseline.
+    Boot,
+    /// The example app against the hand-written axum baseline.
+    Http,
+    /// The example app under saturating load for a minute.
+    Soak,
+    /// The event bus against raw tokio channels, and on SQLite.
+    Bus,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    let command = format!(
+        "scripts/bench {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
+    let command = command.trim_end().to_string();
+    let publish = |name: &str, block: &str| -> Result<(), String> {
+        if cli.no_doc || block.is_empty() {
+            return Ok(());
+        }
+        report::update_block(name, block)?;
+        report::update_block("machine", &report::machine())
+    };
+    let wants = |w: Which| cli.command == w || cli.command == Which::All;
+    // Binaries are copied out of the target dir first: the 100-plugin
+    // build reuses the name `microcore-app`.
+    let (app, baseline) = if wants(Which::Boot) || wants(Which::Http) || wants(Which::Soak) {
+        (
+            Some(paths::snapshot_binary("microcore-app", "microcore-app")?),
+            Some(paths::snapshot_binary("bench-baseline", "bench-baseline")?),
+        )
+    } else {
+        (None, None)
+    };
+    let (app, baseline) = (app.as_deref(), baseline.as_deref());
+    let single = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start a runtime: {e}"))
+    };
+    if let (true, Some(app), Some(baseline)) = (wants(Which::Boot), app, baseline) {
+        let block = single()?.block_on(boot::run(app, baseline, cli.boot_runs, &command))?;
+        publish("boot", &block)?;
+    }
+    if let (true, Some(app), Some(baseline)) = (wants(Which::Http), app, baseline) {
+        let options = http::Options {
+            boot_runs: cli.boot_runs,
+            rounds: cli.rounds,
+            round: Duration::from_secs_f64(cli.round_secs),
+            warmup: Duration::from_secs(1),
+            connections: cli.connections,
+            callgrind_requests: cli.callgrind_requests,
+        };
+        let (http_block, callgrind_block) =
+            single()?.block_on(http::run(app, baseline, &options, &command))?;
+        publish("http", &http_block)?;
+        publish("callgrind", &callgrind_block)?;
+    }
+    if let (true, Some(app)) = (wants(Which::Soak), app) {
+        let block = single()?.block_on(soak::run(
+            app,
+            Duration::from_secs(cli.soak_secs),
+            cli.connections,
+            &command,
+        ))?;
+        publish("soak", &block)?;
+    }
+    if wants(Which::Bus) {
+        let options = bus::Options {
+            rounds: cli.rounds,
+            burst: cli.bus_events,
+            latency_events: cli.bus_latency_events,
+            sqlite_burst: cli.bus_sqlite_events,
+            sqlite_latency_events: cli.bus_sqlite_events.min(500),
+            only: cli.bus_only.clone(),
+        };
+        let runtime =
+            tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a runtime: {e}"))?;
+        let block = runtime.block_on(bus::run(&options, &command))?;
+        publish("bus", &block)?;
+    }
+    if !cli.no_doc {
+        eprintln!("results written to {}", report::doc_path().display());
+    }
+    Ok(())
+}
