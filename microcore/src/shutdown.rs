@@ -77,7 +77,9 @@ impl ShutdownSignal {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let listeners = signal(SignalKind::interrupt()).ok().zip(signal(SignalKind::terminate()).ok());
+            let listeners = signal(SignalKind::interrupt())
+                .ok()
+                .zip(signal(SignalKind::terminate()).ok());
             Self { listeners }
         }
         #[cfg(not(unix))]
