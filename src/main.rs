@@ -1,5 +1,5 @@
 //! `cargo run [serve|check|graph]`: see `--help`.
 
 fn main() -> std::process::ExitCode {
-    microcore::cli::main(microcore_app::app())
+    microcore_commands::main(microcore_app::app())
 }

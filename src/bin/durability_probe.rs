@@ -80,5 +80,5 @@ impl Probe {
 }
 
 fn main() -> std::process::ExitCode {
-    microcore::cli::main(microcore_app::app())
+    microcore_commands::main(microcore_app::app())
 }

@@ -1,0 +1,311 @@
+//! The app binary's command line: `serve` (the default), `check`, `doctor`,
+//! `graph`, and the commands tools add (`migrate`, `context`, ...) through
+//! [`microcore::cli::COMMANDS`].
+//!
+//! An app's `main` is one line: `microcore_commands::main(microcore::App::linked())`.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::{Arg, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use microcore::App;
+use microcore::cli::COMMANDS;
+use microcore::graph::BootPlan;
+
+/// A microcore app.
+#[derive(Debug, Parser)]
+#[command(version, about = "A microcore app: boots every linked tool and plugin, or inspects them.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Boot the app and serve until SIGINT or SIGTERM (what no argument does).
+    Serve,
+    /// Check the wiring of every tool and plugin, then boot a dry run (every
+    /// tool on in-memory settings, nothing served) and run the lints (event
+    /// contracts, ...). Prints every problem; exits 1 on an error. Never serves.
+    Check {
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Check every tool against the real configuration (settings valid,
+    /// database reachable and migrated, bus and state reachable, secrets,
+    /// port free) and say what to fix; exits 1 if any tool fails.
+    Doctor,
+    /// Print the boot order of the tools and each plugin's dependencies.
+    Graph {
+        /// `text` for people, `dot` for Graphviz (`... graph --format dot | dot -Tsvg`).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Text,
+    Dot,
+}
+
+/// Parses the command line and runs the command on `app`.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     microcore_commands::main(microcore::App::linked())
+/// }
+/// ```
+pub fn main(app: App) -> ExitCode {
+    let mut command = Cli::command();
+    for extra in COMMANDS.iter() {
+        command = command.subcommand(
+            clap::Command::new(extra.name).about(extra.about).arg(
+                Arg::new("args")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true),
+            ),
+        );
+    }
+    let matches = command.get_matches();
+    if let Some((name, sub)) = matches.subcommand()
+        && let Some(extra) = COMMANDS.iter().find(|c| c.name == name)
+    {
+        let args = sub
+            .get_many::<String>("args")
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        return (extra.run)(app, args);
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(app),
+        Command::Check { strict } => check(app, strict),
+        Command::Doctor => doctor(app),
+        Command::Graph { format } => match app.check() {
+            Ok(plan) => {
+                print!(
+                    "{}",
+                    match format {
+                        GraphFormat::Text => render_text(&plan),
+                        GraphFormat::Dot => render_dot(&plan),
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// The wiring check, then a dry run of the boot and every lint.
+fn check(app: App, strict: bool) -> ExitCode {
+    let plan = match app.check() {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "wiring OK: {} tools, {} plugins",
+        plan.tools.len(),
+        plan.plugins.len()
+    );
+    let dry = app.dry_run();
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(async {
+        let running = match dry.boot().await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut findings = running.lint();
+        for p in running.registry().plugins() {
+            if let (microcore::registry::PluginStatus::Dead, Some(why)) = (p.status, &p.error) {
+                findings.push(microcore::lint::Finding {
+                    code: "plugin_failed",
+                    severity: microcore::lint::Severity::Error,
+                    message: format!("plugin '{}' ({}) failed to boot: {why}", p.name, p.location),
+                    help: "fix its on_boot; the app would serve without it".into(),
+                });
+            }
+        }
+        running.shutdown().await;
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == microcore::lint::Severity::Error)
+            .count();
+        for f in &findings {
+            eprintln!("{f}\n");
+        }
+        println!(
+            "lint: {errors} errors, {} warnings",
+            findings.len() - errors
+        );
+        if errors > 0 || (strict && !findings.is_empty()) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// Sets every tool up for real (no plugin), reporting each one's outcome
+/// and health instead of stopping at the first failure.
+fn doctor(app: App) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(async {
+        let running = match app.tools_only().keep_going().boot().await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let health = running.health().await;
+        running.shutdown().await;
+        let mut problems = 0;
+        println!("doctor: every tool set up with the real configuration");
+        for t in running_tools(&health) {
+            match t {
+                (name, None) => println!("  ok    {name}"),
+                (name, Some(why)) => {
+                    problems += 1;
+                    println!("  FAIL  {name:<10} {why}");
+                }
+            }
+        }
+        if problems == 0 {
+            println!("all tools are ready");
+            ExitCode::SUCCESS
+        } else {
+            println!("{problems} tool(s) to fix: see the messages above and docs/configuration.md");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn running_tools(
+    health: &[(String, microcore::Health)],
+) -> impl Iterator<Item = (&str, Option<&str>)> {
+    health.iter().map(|(name, h)| match h {
+        microcore::Health::Ok => (name.as_str(), None),
+        microcore::Health::Failing(why) => (name.as_str(), Some(why.as_str())),
+    })
+}
+
+fn serve(app: App) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    runtime.block_on(async {
+        let signal = microcore::shutdown::ShutdownSignal::install();
+        match app.boot().await {
+            Ok(running) => {
+                running.run_until(signal).await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// The boot plan for people.
+fn render_text(plan: &BootPlan) -> String {
+    let mut out = String::from("tools, in boot order:\n");
+    for (i, t) in plan.tools.iter().enumerate() {
+        let needs: Vec<&str> = t.deps.iter().map(|d| d.tool).collect();
+        let _ = write!(
+            out,
+            "  {:>2}. {:<12} {:<28}",
+            i + 1,
+            t.name,
+            t.location.to_string()
+        );
+        if !needs.is_empty() {
+            let _ = write!(out, " needs {}", needs.join(", "));
+        }
+        out.push('\n');
+    }
+    for (old, new) in &plan.replaced {
+        let _ = writeln!(
+            out,
+            "  ({} of {} replaced by {})",
+            old.name, old.type_name, new.type_name
+        );
+    }
+    out.push_str("plugins, in boot order:\n");
+    for p in &plan.plugins {
+        let deps: Vec<String> = p
+            .deps
+            .iter()
+            .map(|d| format!("{}: {}", d.field, d.tool))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<28} {:<40} {{ {} }}",
+            p.qualified_name(),
+            p.location.to_string(),
+            deps.join(", ")
+        );
+    }
+    out
+}
+
+/// The dependency graph for Graphviz: tools are boxes, plugins ellipses,
+/// each edge labelled with the field that needs it.
+fn render_dot(plan: &BootPlan) -> String {
+    let mut out =
+        String::from("digraph microcore {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+    for t in &plan.tools {
+        let _ = writeln!(out, "  \"{}\" [shape=box];", t.name);
+        for d in t.deps {
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\" [label=\"{}\"];",
+                t.name, d.tool, d.field
+            );
+        }
+    }
+    for p in &plan.plugins {
+        let name = p.qualified_name();
+        let _ = writeln!(out, "  \"{name}\" [shape=ellipse];");
+        for d in p.deps {
+            let _ = writeln!(
+                out,
+                "  \"{name}\" -> \"{}\" [label=\"{}\"];",
+                d.tool, d.field
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
+}
