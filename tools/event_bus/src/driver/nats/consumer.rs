@@ -8,9 +8,10 @@
 //! (JetStream's `ack_wait`), so a slow handler is never redelivered
 //! elsewhere, while a killed replica's messages are redelivered to the
 //! group after `ack_wait`. A retry is a `NAK` with the backoff as delay
-//! (JetStream redelivers it then); a dropped consumer `NAK`s what it held
-//! but never handled, so the group gets it at once. The attempt number is
-//! JetStream's delivery count (a hand-over counts as one).
+//! (JetStream redelivers it then); a dropped consumer stops its pump, which
+//! takes in what had already reached this process, then `NAK`s everything
+//! it held but never handled, so the group gets it at once. The attempt
+//! number is JetStream's delivery count (a hand-over counts as one).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -19,8 +20,8 @@ use std::time::Duration;
 use async_nats::Subscriber;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::PullConsumer;
-use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use microcore::{Error, Result};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -49,6 +50,8 @@ pub(super) struct NatsConsumer {
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Result<Delivery>>>,
     room: Arc<Semaphore>,
     held: Held,
+    /// Tells the pump to stop pulling.
+    stop: watch::Sender<bool>,
     /// Taken when dropped, to be awaited before handing back.
     tasks: Option<(JoinHandle<()>, JoinHandle<()>)>,
 }
@@ -72,6 +75,7 @@ impl NatsConsumer {
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(QUEUE));
         let held: Held = Arc::default();
+        let stop = watch::channel(false).0;
         let pump = tokio::spawn(
             Pump {
                 shared: shared.clone(),
@@ -80,6 +84,7 @@ impl NatsConsumer {
                 tx,
                 room: room.clone(),
                 held: held.clone(),
+                stop: stop.subscribe(),
             }
             .run(durable),
         );
@@ -91,6 +96,7 @@ impl NatsConsumer {
             queue: tokio::sync::Mutex::new(rx),
             room,
             held,
+            stop,
             tasks: Some((pump, renewer)),
         }
     }
@@ -160,22 +166,22 @@ impl Drop for NatsConsumer {
         let Some((pump, renewer)) = self.tasks.take() else {
             return;
         };
-        pump.abort();
+        self.stop.send_replace(true);
         renewer.abort();
-        let held: Vec<String> = lock(&self.held).drain().collect();
-        if held.is_empty() {
-            return;
-        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            pump.abort();
             return;
         };
-        let shared = self.shared.clone();
+        let (shared, held) = (self.shared.clone(), self.held.clone());
         let task = runtime.spawn(async move {
-            // The pump's pull request must be gone (its inbox unsubscribed)
-            // before the NAKs, or JetStream could redeliver the events to
-            // it, where nobody reads, until `ack_wait`.
+            // The pump takes in what already reached this process and drops
+            // its pull request; the flush makes sure the server has seen
+            // that before the NAKs, or JetStream could redeliver the events
+            // to the dead request, where nobody reads, until `ack_wait`.
             let _ = pump.await;
             let _ = renewer.await;
+            let _ = tokio::time::timeout(ACK_TIMEOUT, shared.client.flush()).await;
+            let held: Vec<String> = lock(&held).drain().collect();
             for reply in held {
                 if let Err(e) = settle(&shared, &reply, AckKind::Nak(None)).await {
                     tracing::debug!(
@@ -208,13 +214,14 @@ struct Pump {
     tx: mpsc::UnboundedSender<Result<Delivery>>,
     room: Arc<Semaphore>,
     held: Held,
+    stop: watch::Receiver<bool>,
 }
 
 impl Pump {
-    async fn run(self, mut durable: PullConsumer) {
+    async fn run(mut self, mut durable: PullConsumer) {
         let mut failing = false;
         loop {
-            if self.shared.is_closed() {
+            if self.shared.is_closed() || *self.stop.borrow() {
                 return;
             }
             if failing {
@@ -229,7 +236,12 @@ impl Pump {
                     }
                 }
             }
-            let Ok(first) = self.room.clone().acquire_owned().await else {
+            let room = self.room.clone();
+            let first = tokio::select! {
+                first = room.acquire_owned() => first,
+                _ = stopped(&mut self.stop) => return,
+            };
+            let Ok(first) = first else {
                 return;
             };
             first.forget();
@@ -271,7 +283,22 @@ impl Pump {
             Err(e) => return (0, Err(unavailable(e))),
         };
         let mut used = 0;
-        while let Some(message) = batch.next().await {
+        let mut stop = self.stop.clone();
+        loop {
+            let message = tokio::select! {
+                message = batch.next() => message,
+                _ = stopped(&mut stop) => {
+                    // Whatever already reached this process becomes held,
+                    // so it is handed back with the rest.
+                    while let Some(Some(Ok(message))) = batch.next().now_or_never() {
+                        let _ = self.accept(message).await;
+                    }
+                    return (used, Ok(()));
+                }
+            };
+            let Some(message) = message else {
+                break;
+            };
             let message = match message {
                 Ok(message) => message,
                 Err(e) => return (used, Err(Error::unavailable(e))),
@@ -327,6 +354,12 @@ impl Pump {
             }
         }
     }
+}
+
+/// Resolves once the consumer is told to stop.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; drop it here.
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// Tells JetStream that what a member holds is still being worked on.
