@@ -2,8 +2,10 @@
 //! writes the module tree to `$OUT_DIR/domains.rs`, so a new file or folder
 //! needs no `mod` line anywhere. It also embeds every
 //! `<domain>/migrations/*.sql` file in the binary, one
-//! `microcore_db::migration_entry!` per migration. Cargo re-runs this when
-//! anything under the domains folder changes.
+//! `microcore_db::migration_entry!` per migration, and what the
+//! architecture checks of `microcore-build` find (a domain using another's
+//! code, a table written by two domains' migrations). Cargo re-runs this
+//! when anything under the domains folder changes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -51,6 +53,9 @@ fn main() {
         out.push_str("    }\n}\n");
     }
     out.push_str(&migrations(&root));
+    // Domain isolation and table ownership read source and SQL, so they
+    // run here; what they find is embedded for `check` and /system/lint.
+    out.push_str(&microcore_build::checks(&root));
     let target = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("domains.rs");
     // Rewriting identical content would make cargo rebuild the crate for nothing.
     if fs::read_to_string(&target).ok().as_deref() != Some(out.as_str()) {

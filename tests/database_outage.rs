@@ -30,16 +30,7 @@ async fn a_lost_database_gives_503_then_recovers() {
         .await
         .unwrap();
     let id = registered["data"]["id"].as_i64().expect("registered");
-    let login: Value = client
-        .post(app.url("/auth/login"))
-        .json(&json!({"email": "kept@example.com", "password": "password1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["token"].as_str().unwrap().to_string();
+    let token = support::login(client, &app.base, "kept@example.com", "password1").await;
     let get_user = || {
         client
             .get(app.url(&format!("/users/{id}")))

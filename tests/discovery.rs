@@ -4,14 +4,14 @@
 //! mistakes in two files: one `check` run reports both, with file, line
 //! and field, and exits non-zero.
 //!
-//! This test runs cargo itself. Under nextest (the project's test command)
-//! no outer cargo holds the target-dir lock while tests run, so it shares
-//! the warm target dir; under plain `cargo test` it uses a sibling one.
+//! This test runs cargo itself (see `support::project`).
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use support::project::renamed_copy;
 
 const NEW_DOMAIN_PLUGIN: &str = r#"//! GET /hello: a plugin in a brand-new domain folder.
 
@@ -74,70 +74,19 @@ pub struct CachedPing {
 impl Plugin for CachedPing {}
 "#;
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn target_dir() -> PathBuf {
-    let outer = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    if std::env::var_os("NEXTEST").is_some() {
-        outer
-    } else {
-        outer.with_extension("nested")
-    }
-}
-
-/// Copies the project's sources (not `target/`, not `.git/`).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if [".git", "target", "tests", "docs"]
-            .iter()
-            .any(|skip| name == *skip)
-        {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_tree(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
-}
-
-fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .args(args)
-        .args(["--offline", "--quiet"])
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("cargo runs")
-}
+/// The copy's app package is renamed, so its builds never overwrite the
+/// checkout's own `microcore-app` that other tests run meanwhile.
+const BIN: &str = "discovery-app";
 
 fn build(project: &Path) -> String {
-    let out = cargo(project, &["build", "--bin", "microcore-app"]);
-    assert!(
-        out.status.success(),
-        "build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    target_dir()
-        .join("debug/microcore-app")
-        .display()
-        .to_string()
+    support::project::build(project, BIN)
 }
 
 #[tokio::test]
 async fn a_dropped_in_file_is_served_and_wiring_mistakes_are_all_reported() {
     let sandbox = tempfile::tempdir().unwrap();
     let project = sandbox.path().join("app");
-    copy_tree(&workspace_root(), &project);
+    assert_eq!(renamed_copy(&project, BIN), BIN);
     build(&project);
 
     // A copy of the ping plugin with a renamed struct and route, and a new domain.

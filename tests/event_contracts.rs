@@ -95,7 +95,7 @@ async fn broken_contracts_name_both_files() {
     assert!(
         missing
             .message
-            .contains("users.RegisterUser (domains/users/plugins/register.rs:"),
+            .contains("users.RegisterUser (domains/users/plugins/register_user.rs:"),
         "{}",
         missing.message
     );

@@ -426,50 +426,65 @@ fn render_callgrind(
     );
     out.push_str(&table.render());
     for (a, b) in counts[0].iter().zip(&counts[1]) {
-        if a.route == callgrind::CONNECTION_ROUTE {
-            continue;
+        if a.route != callgrind::CONNECTION_ROUTE {
+            out.push_str(&where_they_differ(a, b, requests, ("app", "baseline"))?);
         }
-        let diffs = callgrind::differences(a, b, requests)?;
-        let mut by_crate: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
-        for (name, x, y) in &diffs {
-            let entry = by_crate.entry(callgrind::crate_of(name)).or_default();
-            entry.0 += x;
-            entry.1 += y;
-        }
-        let mut crates: Vec<_> = by_crate.into_iter().collect();
-        crates.sort_by(|p, q| (q.1.0 - q.1.1).abs().total_cmp(&(p.1.0 - p.1.1).abs()));
-        let _ = writeln!(
-            out,
-            "\n<details><summary>{}: where the instructions differ (self instructions per request, app − baseline)</summary>\n",
-            a.route
-        );
-        let mut t = Table::new(&["crate", "app", "baseline", "app − baseline"]);
-        for (name, (x, y)) in crates.iter().take(12) {
-            t.row(vec![
-                name.clone(),
-                format!("{x:.0}"),
-                format!("{y:.0}"),
-                format!("{:+.0}", x - y),
-            ]);
-        }
-        out.push_str(&t.render());
-        out.push('\n');
-        let mut t = Table::new(&["function", "app", "baseline", "app − baseline"]);
-        for (name, x, y) in diffs.iter().take(20) {
-            let shown: String = name.chars().take(110).collect();
-            let ellipsis = if shown.len() < name.len() { "…" } else { "" };
-            t.row(vec![
-                format!(
-                    "`{}{ellipsis}`",
-                    shown.replace('|', "\\|").replace('`', "'")
-                ),
-                format!("{x:.0}"),
-                format!("{y:.0}"),
-                format!("{:+.0}", x - y),
-            ]);
-        }
-        out.push_str(&t.render());
-        out.push_str("\n</details>\n");
     }
+    Ok(out)
+}
+
+/// A folded section listing where two counts of one route differ (self
+/// instructions per request), by crate then by function; `names` heads
+/// the two columns.
+pub(crate) fn where_they_differ(
+    a: &callgrind::Count,
+    b: &callgrind::Count,
+    requests: usize,
+    names: (&str, &str),
+) -> Result<String, String> {
+    let (left, right) = names;
+    let diffs = callgrind::differences(a, b, requests)?;
+    let mut by_crate: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for (name, x, y) in &diffs {
+        let entry = by_crate.entry(callgrind::crate_of(name)).or_default();
+        entry.0 += x;
+        entry.1 += y;
+    }
+    let mut crates: Vec<_> = by_crate.into_iter().collect();
+    crates.sort_by(|p, q| (q.1.0 - q.1.1).abs().total_cmp(&(p.1.0 - p.1.1).abs()));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n<details><summary>{}: where the instructions differ (self instructions per request, {left} − {right})</summary>\n",
+        a.route
+    );
+    let difference = format!("{left} − {right}");
+    let mut t = Table::new(&["crate", left, right, &difference]);
+    for (name, (x, y)) in crates.iter().take(12) {
+        t.row(vec![
+            name.clone(),
+            format!("{x:.0}"),
+            format!("{y:.0}"),
+            format!("{:+.0}", x - y),
+        ]);
+    }
+    out.push_str(&t.render());
+    out.push('\n');
+    let mut t = Table::new(&["function", left, right, &difference]);
+    for (name, x, y) in diffs.iter().take(20) {
+        let shown: String = name.chars().take(110).collect();
+        let ellipsis = if shown.len() < name.len() { "…" } else { "" };
+        t.row(vec![
+            format!(
+                "`{}{ellipsis}`",
+                shown.replace('|', "\\|").replace('`', "'")
+            ),
+            format!("{x:.0}"),
+            format!("{y:.0}"),
+            format!("{:+.0}", x - y),
+        ]);
+    }
+    out.push_str(&t.render());
+    out.push_str("\n</details>\n");
     Ok(out)
 }

@@ -8,8 +8,11 @@
 //! - `http`: the example app against `bench-baseline`, a hand-written
 //!   axum + sea-orm server with the same transport features (issue 8):
 //!   instructions per request (callgrind), throughput and latency, memory.
+//! - `metrics`: the example app with `REGISTRY_METRICS=true` against
+//!   `false`: what the registry's metrics cost a request (issue 7).
 //! - `soak`: the example app for 60 s under saturating load.
-//! - `bus`: the event bus against raw tokio channels, and on SQLite (issue 5).
+//! - `bus`: the event bus against raw tokio channels, and on SQLite, Redis
+//!   Streams and NATS JetStream (issues 5 and 6).
 //! - `all`: every one of them, in that order.
 
 mod boot;
@@ -19,6 +22,7 @@ mod client;
 mod fixtures;
 mod http;
 mod load;
+mod metrics;
 mod paths;
 mod project;
 mod report;
@@ -65,8 +69,20 @@ struct Cli {
     /// Events per SQLite bus burst (0: skip the SQLite driver).
     #[arg(long, default_value_t = 5_000, global = true)]
     bus_sqlite_events: u64,
-    /// Run only this in-process bus path (`memory`, `raw`, `raw-bytes`),
-    /// e.g. to profile one of them under callgrind.
+    /// Events per Redis Streams and per NATS JetStream bus burst (0: skip
+    /// both brokers).
+    #[arg(long, default_value_t = 5_000, global = true)]
+    bus_broker_events: u64,
+    /// The Redis server of the Redis Streams driver (each round uses a
+    /// prefix of its own and deletes its keys).
+    #[arg(long, default_value = "redis://127.0.0.1:6379", global = true)]
+    bus_redis_url: String,
+    /// The NATS server (JetStream enabled) of the NATS driver (each round
+    /// uses streams of its own and deletes them).
+    #[arg(long, default_value = "nats://127.0.0.1:4222", global = true)]
+    bus_nats_url: String,
+    /// Run only this bus path (`memory`, `raw`, `raw-bytes`, `sqlite`,
+    /// `redis`, `nats`), one round, e.g. to profile it under callgrind.
     #[arg(long, global = true)]
     bus_only: Option<String>,
     /// Print the tables without touching docs/benchmarks.md.
@@ -82,9 +98,11 @@ enum Which {
     Boot,
     /// The example app against the hand-written axum baseline.
     Http,
+    /// The example app with the registry's metrics on against off.
+    Metrics,
     /// The example app under saturating load for a minute.
     Soak,
-    /// The event bus against raw tokio channels, and on SQLite.
+    /// The event bus against raw tokio channels, and on SQLite, Redis and NATS.
     Bus,
 }
 
@@ -97,6 +115,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The bus drivers to measure, those given 0 events left out.
+fn bus_drivers(cli: &Cli) -> Vec<bus::Target> {
+    [
+        (bus::Driver::Sqlite, "", cli.bus_sqlite_events),
+        (
+            bus::Driver::Redis,
+            cli.bus_redis_url.as_str(),
+            cli.bus_broker_events,
+        ),
+        (
+            bus::Driver::Nats,
+            cli.bus_nats_url.as_str(),
+            cli.bus_broker_events,
+        ),
+    ]
+    .into_iter()
+    .filter(|&(_, _, burst)| burst > 0)
+    .map(|(driver, url, burst)| bus::Target {
+        driver,
+        url: url.to_string(),
+        burst,
+        // Enough for a p99 of ten samples, a few seconds at most.
+        latency_events: burst.min(1_000),
+    })
+    .collect()
 }
 
 fn run(cli: &Cli) -> Result<(), String> {
@@ -115,7 +160,11 @@ fn run(cli: &Cli) -> Result<(), String> {
     let wants = |w: Which| cli.command == w || cli.command == Which::All;
     // Binaries are copied out of the target dir first: the 100-plugin
     // build reuses the name `microcore-app`.
-    let (app, baseline) = if wants(Which::Boot) || wants(Which::Http) || wants(Which::Soak) {
+    let (app, baseline) = if wants(Which::Boot)
+        || wants(Which::Http)
+        || wants(Which::Metrics)
+        || wants(Which::Soak)
+    {
         (
             Some(paths::snapshot_binary("microcore-app", "microcore-app")?),
             Some(paths::snapshot_binary("bench-baseline", "bench-baseline")?),
@@ -148,6 +197,17 @@ fn run(cli: &Cli) -> Result<(), String> {
         publish("http", &http_block)?;
         publish("callgrind", &callgrind_block)?;
     }
+    if let (true, Some(app)) = (wants(Which::Metrics), app) {
+        let options = metrics::Options {
+            callgrind_requests: cli.callgrind_requests,
+            rounds: cli.rounds,
+            round: Duration::from_secs_f64(cli.round_secs),
+            warmup: Duration::from_secs(1),
+            connections: cli.connections,
+        };
+        let block = single()?.block_on(metrics::run(app, &options, &command))?;
+        publish("metrics", &block)?;
+    }
     if let (true, Some(app)) = (wants(Which::Soak), app) {
         let block = single()?.block_on(soak::run(
             app,
@@ -162,8 +222,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             rounds: cli.rounds,
             burst: cli.bus_events,
             latency_events: cli.bus_latency_events,
-            sqlite_burst: cli.bus_sqlite_events,
-            sqlite_latency_events: cli.bus_sqlite_events.min(500),
+            drivers: bus_drivers(cli),
             only: cli.bus_only.clone(),
         };
         let runtime =

@@ -96,7 +96,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Whether a token is needed depends on `SYSTEM_ROUTES`, known only at boot.
-impl microcore_http::ApiArg for Caller {}
+impl microcore_http::ApiArg for Caller {
+    fn describe(doc: &mut microcore_http::OperationDoc) {
+        doc.requires("SYSTEM_ROUTES");
+    }
+}
 
 /// What every system plugin keeps: the access rule read at boot.
 #[derive(Debug, Default)]

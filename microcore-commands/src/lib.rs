@@ -27,7 +27,8 @@ enum Command {
     Serve,
     /// Check the wiring of every tool and plugin, then boot a dry run (every
     /// tool on in-memory settings, nothing served) and run the lints (event
-    /// contracts, ...). Prints every problem; exits 1 on an error. Never serves.
+    /// contracts; domain isolation, table ownership and plugin naming).
+    /// Prints every problem; exits 1 on an error. Never serves.
     Check {
         /// Fail on warnings too.
         #[arg(long)]
@@ -148,6 +149,7 @@ fn check(app: App, strict: bool) -> ExitCode {
                     code: "plugin_failed",
                     severity: microcore::lint::Severity::Error,
                     message: format!("plugin '{}' ({}) failed to boot: {why}", p.name, p.location),
+                    files: vec![microcore::lint::file_of(&p.location).to_string()],
                     help: "fix its on_boot; the app would serve without it".into(),
                 });
             }

@@ -27,6 +27,9 @@ pub struct App {
     pub(crate) vars: BTreeMap<String, String>,
     pub(crate) tools_only: bool,
     pub(crate) keep_going: bool,
+    /// Set by [`App::dry_run`]: the caller reports lints itself, so the
+    /// boot does not log them.
+    pub(crate) dry_run: bool,
 }
 
 impl App {
@@ -48,6 +51,7 @@ impl App {
             vars: BTreeMap::new(),
             tools_only: false,
             keep_going: false,
+            dry_run: false,
         }
     }
 
@@ -73,6 +77,7 @@ impl App {
         for (name, value) in settings {
             self = self.with_var(*name, *value);
         }
+        self.dry_run = true;
         self
     }
 

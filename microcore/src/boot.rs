@@ -201,13 +201,17 @@ impl App {
             count(PluginStatus::Dead),
             count(PluginStatus::Skipped),
         );
-        Ok(Running {
+        let running = Running {
             registry,
             container,
             tools,
             plugins,
             shutdown_timeout: self.shutdown_timeout,
-        })
+        };
+        if !self.dry_run {
+            running.log_lints();
+        }
+        Ok(running)
     }
 }
 

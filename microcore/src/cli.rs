@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use crate::App;
+use crate::{App, Running};
 
 /// A subcommand a tool adds to the app's command line.
 ///
@@ -35,3 +35,30 @@ pub struct CommandDescriptor {
 /// Commands contributed by linked tools.
 #[linkme::distributed_slice]
 pub static COMMANDS: [CommandDescriptor];
+
+/// Boots `app` as a [dry run](App::dry_run) on a runtime of its own, hands
+/// the running app to `inspect`, then shuts it down: how `context` and
+/// `routes` print what a boot would serve without touching anything real.
+/// A boot that fails is printed, and is the `Err` exit code.
+///
+/// ```
+/// let plugins = microcore::cli::inspect(microcore::App::new(), |running| {
+///     running.registry().plugins().len()
+/// });
+/// assert_eq!(plugins.ok(), Some(0));
+/// ```
+pub fn inspect<T>(app: App, inspect: impl FnOnce(&Running) -> T) -> Result<T, ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })?;
+    runtime.block_on(async {
+        let running = app.dry_run().boot().await.map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        })?;
+        let seen = inspect(&running);
+        running.shutdown().await;
+        Ok(seen)
+    })
+}

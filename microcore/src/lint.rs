@@ -1,13 +1,24 @@
 //! Checks that need the app booted: what plugins declare in `on_boot`
 //! (events and their payload schemas, ...). Tools contribute lints to
 //! [`LINTS`]; `cargo run -- check` boots a dry run of the app (every tool
-//! on its [`Tool::DRY_RUN`](crate::Tool::DRY_RUN) settings) and runs them.
+//! on its [`Tool::DRY_RUN`](crate::Tool::DRY_RUN) settings) and runs them,
+//! and every boot logs what they find.
+//!
+//! The kernel adds the architecture lints: plugin naming (over the
+//! registered plugins) and what build scripts found in source and SQL
+//! ([`BUILT_FINDINGS`]: domain isolation, table ownership).
+
+mod built;
+mod naming;
 
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::Running;
+use crate::registry::PluginRecord;
+
+pub use built::{BUILT_FINDINGS, BuiltCheck, BuiltFinding};
 
 /// How bad a finding is: errors fail `check`; warnings fail `check --strict`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -28,6 +39,8 @@ pub struct Finding {
     pub severity: Severity,
     /// What is wrong, naming the files involved.
     pub message: String,
+    /// The files involved (workspace-relative), the one to change first.
+    pub files: Vec<String>,
     /// How to fix it.
     pub help: String,
 }
@@ -38,11 +51,11 @@ impl fmt::Display for Finding {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(
-            f,
-            "{level}[{}]: {}\n  = help: {}",
-            self.code, self.message, self.help
-        )
+        write!(f, "{level}[{}]: {}", self.code, self.message)?;
+        for file in &self.files {
+            write!(f, "\n  --> {file}")?;
+        }
+        write!(f, "\n  = help: {}", self.help)
     }
 }
 
@@ -71,10 +84,53 @@ pub struct LintDescriptor {
 pub static LINTS: [LintDescriptor];
 
 impl Running {
-    /// Every finding of every linked lint, errors first.
+    /// Every finding of the kernel's lints ([`architecture`],
+    /// [`table_ownership`]) and of every linked lint, errors first.
     pub fn lint(&self) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = LINTS.iter().flat_map(|l| (l.run)(self)).collect();
+        let mut findings = architecture(&self.registry().plugins());
+        findings.extend(table_ownership());
+        findings.extend(LINTS.iter().flat_map(|l| (l.run)(self)));
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.message.cmp(&b.message)));
         findings
     }
+
+    /// One log line per finding, so a booting app says what `check` would.
+    pub(crate) fn log_lints(&self) {
+        for f in self.lint() {
+            let (code, files) = (f.code, f.files.join(", "));
+            let line = format!("lint: {} (help: {})", f.message, f.help);
+            match f.severity {
+                Severity::Warning => tracing::warn!(code, files, "{line}"),
+                Severity::Error => tracing::error!(code, files, "{line}"),
+            }
+        }
+    }
+}
+
+/// The file of a registry location (`domains/users/plugins/me.rs:9` →
+/// `domains/users/plugins/me.rs`), for [`Finding::files`].
+///
+/// ```
+/// assert_eq!(microcore::lint::file_of("domains/ping/plugins/ping.rs:6"), "domains/ping/plugins/ping.rs");
+/// ```
+pub fn file_of(location: &str) -> &str {
+    match location.rsplit_once(':') {
+        Some((file, line)) if line.bytes().all(|b| b.is_ascii_digit()) => file,
+        _ => location,
+    }
+}
+
+/// Architecture violations (`arch_violations` of `/system/lint`): a
+/// domain using another domain's code (found at build time) and plugins
+/// not named after their files.
+pub fn architecture(plugins: &[PluginRecord]) -> Vec<Finding> {
+    let mut findings = built::of(BuiltCheck::DomainIsolation);
+    findings.extend(naming::check(plugins));
+    findings
+}
+
+/// Tables that more than one domain's migrations create or write
+/// (`table_ownership_warnings` of `/system/lint`; found at build time).
+pub fn table_ownership() -> Vec<Finding> {
+    built::of(BuiltCheck::TableOwnership)
 }

@@ -4,7 +4,8 @@
 use microcore::Running;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
-use sea_orm::{ConnectionTrait, Database};
+
+use super::services::{self, REDIS};
 
 /// Which backends a test runs on: SQLite with in-memory state, or
 /// PostgreSQL with Redis state (the production pair).
@@ -13,9 +14,6 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
-
-const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const REDIS: &str = "redis://127.0.0.1:6379";
 
 /// A booted example app; the database is removed when it is dropped.
 pub struct TestApp {
@@ -44,18 +42,9 @@ impl TestApp {
                 None,
             ),
             Backend::Postgres => {
-                let name = format!("mc_app_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(POSTGRES_ADMIN)
-                    .await
-                    .expect("PostgreSQL is up");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-                (
-                    format!("postgres://postgres@127.0.0.1:{pg_port}/{name}"),
-                    Some(name),
-                )
+                let name = services::unique_name();
+                services::create_database(&name).await;
+                (services::database_url(&name, pg_port), Some(name))
             }
         };
         let redis_prefix = pg_database.as_ref().map(|name| format!("{name}:"));
@@ -96,27 +85,10 @@ impl TestApp {
             running.shutdown().await;
         }
         if let Some(prefix) = self.redis_prefix.take() {
-            let client = redis::Client::open(REDIS).unwrap();
-            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{prefix}*"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            if !keys.is_empty() {
-                let _: () = redis::cmd("DEL")
-                    .arg(keys)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap();
-            }
+            services::clear_redis_prefix(&prefix).await;
         }
         if let Some(name) = self.pg_database.take() {
-            let admin = Database::connect(POSTGRES_ADMIN).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .unwrap();
+            services::drop_database(&name).await;
         }
     }
 }

@@ -3,7 +3,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod app;
+pub mod browser;
+pub mod project;
 pub mod proxy;
+pub mod scrub;
+pub mod services;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -111,17 +115,48 @@ pub async fn raw_request(base: &str, request: &str) -> String {
 
 /// Sends SIGTERM and waits for the exit status (up to 20 s).
 pub fn terminate(app: &mut AppProcess) -> std::process::ExitStatus {
+    signal(app, "TERM");
+    wait_for_exit(app, Duration::from_secs(20))
+}
+
+/// Sends the signal `name` (`TERM`, `KILL`, ...) to the app.
+pub fn signal(app: &AppProcess, name: &str) {
     let pid = app.child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -{name} {pid} failed");
+}
+
+/// The app's exit status, waiting for it up to `bound`.
+pub fn wait_for_exit(app: &mut AppProcess, bound: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + bound;
     loop {
         if let Ok(Some(status)) = app.child.try_wait() {
             return status;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the app did not stop within 20 s of SIGTERM"
+            "the app did not stop within {bound:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Logs `email` in at `base` (`http://host:port`); the bearer token.
+pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let body: serde_json::Value = client
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
+        .to_string()
 }

@@ -42,7 +42,8 @@ impl Plugin for Events {
                 let me = me.clone();
                 async move { me.stream(caller) }
             }),
-        );
+        )
+        .requires("SYSTEM_ROUTES");
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! GET /system/lint: what the running app can tell is wrong with its
-//! wiring (event contracts today; the source checks run in `check`).
+//! wiring: event contracts, and the architecture checks (domain isolation
+//! and table ownership, embedded at build time; plugin naming).
 
 use crate::prelude::*;
 use crate::system::models::{Caller, Policy};

@@ -31,7 +31,8 @@ impl Plugin for Logs {
                 let me = me.clone();
                 async move { me.stream(caller) }
             }),
-        );
+        )
+        .requires("SYSTEM_ROUTES");
         Ok(())
     }
 }

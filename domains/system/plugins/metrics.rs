@@ -36,7 +36,8 @@ impl Plugin for Metrics {
                 let me = me.clone();
                 async move { me.prometheus(caller) }
             }),
-        );
+        )
+        .requires("SYSTEM_ROUTES");
         let me = self.clone();
         self.http.route(
             Method::GET,
@@ -45,7 +46,8 @@ impl Plugin for Metrics {
                 let me = me.clone();
                 async move { me.stream(caller) }
             }),
-        );
+        )
+        .requires("SYSTEM_ROUTES");
         Ok(())
     }
 }

@@ -40,7 +40,8 @@ impl Plugin for Traces {
                 let me = me.clone();
                 async move { me.stream(caller) }
             }),
-        );
+        )
+        .requires("SYSTEM_ROUTES");
         Ok(())
     }
 }

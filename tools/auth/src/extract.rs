@@ -266,4 +266,8 @@ impl microcore_http::ApiArg for AuthUser {
 }
 
 /// Optional authentication adds nothing to the document.
-impl microcore_http::ApiArg for MaybeAuthUser {}
+impl microcore_http::ApiArg for MaybeAuthUser {
+    fn describe(doc: &mut microcore_http::OperationDoc) {
+        doc.requires("optional bearer");
+    }
+}

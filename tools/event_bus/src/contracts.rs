@@ -144,6 +144,10 @@ static EVENT_CONTRACTS: microcore::lint::LintDescriptor = microcore::lint::LintD
         check_contracts(&bus.topology(), file_of)
             .into_iter()
             .map(|v| microcore::lint::Finding {
+                files: [&v.consumer, &v.publisher]
+                    .into_iter()
+                    .filter_map(|p| file_in(p))
+                    .collect(),
                 code: v.code,
                 severity: if v.severity == "error" {
                     microcore::lint::Severity::Error
@@ -156,3 +160,9 @@ static EVENT_CONTRACTS: microcore::lint::LintDescriptor = microcore::lint::LintD
             .collect()
     },
 };
+
+/// `users.RegisterUser (domains/users/plugins/register_user.rs:12)` → the file.
+fn file_in(plugin: &str) -> Option<String> {
+    let location = plugin.rsplit_once(" (")?.1.strip_suffix(')')?;
+    Some(microcore::lint::file_of(location).to_string())
+}

@@ -28,6 +28,20 @@ pub(crate) struct RouteEntry {
     pub(crate) doc: OperationDoc,
 }
 
+/// What the app serves at one method and path, as `routes` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RouteInfo {
+    /// `GET`, `POST`, ...
+    pub method: &'static str,
+    /// The path template, prefix included: `/users/{user_id}`.
+    pub path: String,
+    /// The plugin that registered it: `users.GetUser`.
+    pub plugin: &'static str,
+    /// Who may call it, from the handler's extractors (`bearer` for
+    /// `AuthUser`); `None`: anyone.
+    pub auth: Option<&'static str>,
+}
+
 /// Wraps the whole router (app-wide middleware added by a tool or plugin).
 pub(crate) type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
 
@@ -37,9 +51,9 @@ pub(crate) struct Shared {
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
     pub(crate) served: OnceLock<Router>,
-    /// Every route ever registered, `(method, path, owner)`: the route
-    /// table itself is handed to axum when serving starts.
-    pub(crate) catalog: Mutex<Vec<(&'static str, String, &'static str)>>,
+    /// Every route ever registered: the route table itself is handed to
+    /// axum when serving starts.
+    pub(crate) catalog: Mutex<Vec<RouteInfo>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -247,7 +261,16 @@ impl Http {
             .route_layers
             .iter()
             .fold(router, |router, layer| layer(router));
-        lock(&self.shared.catalog).push((method_name, path.clone(), self.owner));
+        let listed = {
+            let mut catalog = lock(&self.shared.catalog);
+            catalog.push(RouteInfo {
+                method: method_name,
+                path: path.clone(),
+                plugin: self.owner,
+                auth: doc.auth,
+            });
+            catalog.len() - 1
+        };
         let mut routes = lock(&self.shared.routes);
         routes.push(RouteEntry {
             method_name,
@@ -259,6 +282,7 @@ impl Http {
         RouteDoc {
             http: self,
             index: routes.len() - 1,
+            listed,
         }
     }
 
@@ -293,10 +317,9 @@ impl Http {
         self.shared.served.get().cloned()
     }
 
-    /// Every route registered so far, as `(method, path, owner)`, sorted
-    /// by path then method; the owner is the plugin (`users.GetUser`).
-    /// Routes of a plugin that died at boot stay listed: check its status
-    /// in the registry.
+    /// Every route registered so far, sorted by path then method. Routes
+    /// of a plugin that died at boot stay listed: check its status in the
+    /// registry.
     ///
     /// ```
     /// # use microcore::prelude::*;
@@ -306,11 +329,13 @@ impl Http {
     /// let http = microcore_http::Http::detached().for_owner("docs.Hello");
     /// let hello = Arc::new(Hello { http: http.clone() });
     /// http.get("/hi", &hello, Hello::hi);
-    /// assert_eq!(http.routes(), [("GET", "/hi".to_string(), "docs.Hello")]);
+    /// let routes = http.routes();
+    /// assert_eq!((routes[0].method, routes[0].path.as_str()), ("GET", "/hi"));
+    /// assert_eq!((routes[0].plugin, routes[0].auth), ("docs.Hello", None));
     /// ```
-    pub fn routes(&self) -> Vec<(&'static str, String, &'static str)> {
+    pub fn routes(&self) -> Vec<RouteInfo> {
         let mut routes = lock(&self.shared.catalog).clone();
-        routes.sort_by(|a, b| (&a.1, a.0, a.2).cmp(&(&b.1, b.0, b.2)));
+        routes.sort_by(|a, b| (&a.path, a.method, a.plugin).cmp(&(&b.path, b.method, b.plugin)));
         routes
     }
 
@@ -323,7 +348,7 @@ impl Http {
     /// http.measure(microcore::registry::Registry::new());
     /// ```
     pub fn measure(&self, registry: Arc<microcore::registry::Registry>) -> &Self {
-        self.layer(move |router| crate::layers::measured(router, registry))
+        self.layer(move |router| crate::measure::measured(router, registry))
     }
 
     /// The address the server listens on, once the http tool is set up
@@ -358,6 +383,8 @@ fn handler_name<F>() -> &'static str {
 pub struct RouteDoc<'a> {
     http: &'a Http,
     index: usize,
+    /// Its row in the catalog `routes` lists.
+    listed: usize,
 }
 
 impl RouteDoc<'_> {
@@ -414,5 +441,23 @@ impl RouteDoc<'_> {
     /// Keeps the route out of the OpenAPI document.
     pub fn hidden(self) -> Self {
         self.edit(|d| d.hidden = true)
+    }
+
+    /// Says who may call the route, for `cargo run -- routes`, when its
+    /// extractors do not say it themselves (a raw [`Http::route`]).
+    ///
+    /// ```
+    /// use axum::http::Method;
+    ///
+    /// let http = microcore_http::Http::detached();
+    /// http.route(Method::GET, "/feed", axum::routing::get(|| async { "" }))
+    ///     .requires("SYSTEM_ROUTES");
+    /// assert_eq!(http.routes()[0].auth, Some("SYSTEM_ROUTES"));
+    /// ```
+    pub fn requires(self, who: &'static str) -> Self {
+        if let Some(row) = lock(&self.http.shared.catalog).get_mut(self.listed) {
+            row.auth = Some(who);
+        }
+        self.edit(|d| d.requires(who))
     }
 }

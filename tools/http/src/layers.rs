@@ -3,16 +3,13 @@
 //! error the framework itself produces (404, 405, 413, 415, rejections).
 
 use std::any::Any;
-use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use microcore::registry::{Hit, Registry};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any as AnyOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -140,58 +137,4 @@ fn is_json(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
-}
-
-/// The route label of a request no route matched (404s, scanners): one
-/// label for all of them, so odd paths cannot grow the metrics without bound.
-const UNMATCHED: &str = "unmatched";
-
-/// Wraps every route in [`record_hit`] (see `Http::measure`). Inside the
-/// router, where axum has already set the [`MatchedPath`].
-pub(crate) fn measured(router: Router, registry: Arc<Registry>) -> Router {
-    router.layer(middleware::from_fn_with_state(registry, record_hit))
-}
-
-/// Reports one request to the registry by its route template, so
-/// `/users/7` and `/users/8` count as `/users/{user_id}`.
-async fn record_hit(
-    State(registry): State<Arc<Registry>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if !registry.is_recording() {
-        return next.run(request).await;
-    }
-    let mut in_flight = InFlight {
-        registry: &registry,
-        method: request.method().clone(),
-        route: request.extensions().get::<MatchedPath>().cloned(),
-        started: Instant::now(),
-        status: None,
-    };
-    let response = next.run(request).await;
-    in_flight.status = Some(response.status().as_u16());
-    response
-}
-
-/// Records the request when dropped: on completion, but also when the
-/// handler panics (500) or the request is abandoned (499, as nginx says).
-struct InFlight<'a> {
-    registry: &'a Registry,
-    method: Method,
-    route: Option<MatchedPath>,
-    started: Instant,
-    status: Option<u16>,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        let unfinished = if std::thread::panicking() { 500 } else { 499 };
-        self.registry.record_hit(Hit {
-            method: self.method.as_str(),
-            route: self.route.as_ref().map_or(UNMATCHED, |r| r.as_str()),
-            status: self.status.unwrap_or(unfinished),
-            duration: self.started.elapsed(),
-        });
-    }
 }

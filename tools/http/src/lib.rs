@@ -6,14 +6,16 @@ mod extract;
 mod handle;
 mod handler;
 mod layers;
+mod measure;
 mod openapi;
 mod reply;
+mod serve;
 mod settings;
 mod tool;
 mod validation;
 
 pub use extract::{Json, Path, Query, Rejection};
-pub use handle::{Http, RouteDoc};
+pub use handle::{Http, RouteDoc, RouteInfo};
 pub use handler::{Describe, PluginFn};
 pub use layers::REQUEST_ID;
 pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};

@@ -40,6 +40,7 @@ pub struct OperationDoc {
     pub(crate) description: Option<String>,
     pub(crate) operation_id: Option<String>,
     pub(crate) hidden: bool,
+    pub(crate) auth: Option<&'static str>,
 }
 
 impl OperationDoc {
@@ -50,9 +51,16 @@ impl OperationDoc {
             .or_insert_with(|| description.into());
     }
 
+    /// Says who may call the route, for the `routes` command (`secure`
+    /// says `bearer`); it adds nothing to the OpenAPI document.
+    pub fn requires(&mut self, who: &'static str) {
+        self.auth = Some(who);
+    }
+
     /// Marks the route as needing a bearer token (401 when missing or bad).
     pub fn secure(&mut self) {
         self.secured = true;
+        self.requires("bearer");
         self.error(401, "Missing, invalid or expired token");
     }
 

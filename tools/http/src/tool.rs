@@ -143,16 +143,14 @@ impl Tool for AxumHttp {
             .take()
             .ok_or_else(|| Error::internal("http served twice"))?;
         let addr = listener.local_addr()?;
-        let mut stop = server.stop.subscribe();
+        let stop = server.stop.subscribe();
         tracing::info!("listening on http://{addr}");
-        server.task = Some(tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            });
-            if let Err(e) = serving.await {
-                tracing::error!("http server stopped: {e}");
-            }
-        }));
+        server.task = Some(tokio::spawn(crate::serve::serve(
+            listener,
+            app,
+            server.settings.timeout,
+            stop,
+        )));
         Ok(())
     }
 

@@ -1,11 +1,12 @@
-//! `cargo run -- context`: print `AI_CONTEXT.md` for this build, from a
-//! dry run of the boot (every tool on its `DRY_RUN` settings: in-memory
-//! backends, a throwaway port, no file written), so it works anywhere.
+//! `cargo run -- context` and `cargo run -- routes`: what this build would
+//! serve, from a dry run of the boot (every tool on its `DRY_RUN` settings:
+//! in-memory backends, a throwaway port, no file written), so they work
+//! anywhere.
 
 use std::process::ExitCode;
 
 use microcore::App;
-use microcore::cli::{COMMANDS, CommandDescriptor};
+use microcore::cli::{COMMANDS, CommandDescriptor, inspect};
 
 use crate::Registry;
 
@@ -14,41 +15,59 @@ use crate::Registry;
 static CONTEXT: CommandDescriptor = CommandDescriptor {
     name: "context",
     about: "Print AI_CONTEXT.md for this build (a dry run of the boot: in-memory backends, nothing served or written)",
-    run,
+    run: context,
 };
 
-fn run(app: App, _args: Vec<String>) -> ExitCode {
-    let mut dry = app;
-    let settings: Vec<_> = dry.tools().iter().flat_map(|t| t.dry_run).collect();
-    for (name, value) in settings {
-        dry = dry.with_var(*name, *value);
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+#[microcore::__private::linkme::distributed_slice(COMMANDS)]
+#[linkme(crate = microcore::__private::linkme)]
+static ROUTES: CommandDescriptor = CommandDescriptor {
+    name: "routes",
+    about: "List every route: method, path, plugin, file, auth (`--json` for JSON)",
+    run: routes,
+};
+
+fn context(app: App, _args: Vec<String>) -> ExitCode {
+    with_registry(app, |registry| {
+        print!("{}", registry.context());
+        ExitCode::SUCCESS
+    })
+}
+
+fn routes(app: App, args: Vec<String>) -> ExitCode {
+    let json = match args.as_slice() {
+        [] => false,
+        [flag] if flag == "--json" => true,
+        _ => {
+            eprintln!("error: `routes` takes no arguments but `--json`, got {args:?}");
+            return ExitCode::from(2);
         }
     };
-    runtime.block_on(async {
-        let running = match dry.boot().await {
-            Ok(running) => running,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::FAILURE;
+    with_registry(app, |registry| {
+        let table = crate::routes::table(registry);
+        if json {
+            match serde_json::to_string_pretty(&table) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
-        };
-        let context = running.handle::<Registry>().map(|r| r.context());
-        running.shutdown().await;
-        match context {
-            Some(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
-            None => {
-                eprintln!("error: the registry tool is not set up in this app");
-                ExitCode::FAILURE
-            }
+        } else {
+            print!("{}", crate::routes::render(&table));
         }
+        ExitCode::SUCCESS
     })
+}
+
+/// Runs `f` on the registry of a dry-run boot of `app`.
+fn with_registry(app: App, f: impl FnOnce(&Registry) -> ExitCode) -> ExitCode {
+    let outcome = inspect(app, |running| running.handle::<Registry>().map(|r| f(&r)));
+    match outcome {
+        Ok(Some(code)) => code,
+        Ok(None) => {
+            eprintln!("error: the registry tool is not set up in this app");
+            ExitCode::FAILURE
+        }
+        Err(code) => code,
+    }
 }

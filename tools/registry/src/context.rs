@@ -18,8 +18,8 @@ use microcore::registry::{PluginRecord, ToolRecord};
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde_json::Value;
 
-/// One route: method, path, owning plugin.
-pub type Route = (&'static str, String, &'static str);
+/// One route: method, path, owning plugin, who may call it.
+pub type Route = microcore_http::RouteInfo;
 
 /// What the file is made from.
 #[derive(Debug, Clone, Copy)]
@@ -133,8 +133,8 @@ fn plugins(out: &mut String, inputs: &Inputs<'_>) {
         let routes: Vec<String> = inputs
             .routes
             .iter()
-            .filter(|r| r.2 == p.name)
-            .map(|r| format!("`{} {}`", r.0, r.1))
+            .filter(|r| r.plugin == p.name)
+            .map(|r| format!("`{} {}`", r.method, r.path))
             .collect();
         if !routes.is_empty() {
             let _ = writeln!(out, "- routes: {}", routes.join(", "));
@@ -173,11 +173,16 @@ fn owns_group(plugin: &str, group: &str) -> bool {
 fn routes(out: &mut String, routes: &[Route]) {
     let _ = writeln!(
         out,
-        "\n## Routes ({})\n\n| method | path | plugin |\n|---|---|---|",
+        "\n## Routes ({})\n\n| method | path | plugin | auth |\n|---|---|---|---|",
         routes.len()
     );
-    for (method, path, owner) in routes {
-        let _ = writeln!(out, "| {method} | `{path}` | `{owner}` |");
+    for r in routes {
+        let auth = r.auth.unwrap_or("-");
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | `{}` | {auth} |",
+            r.method, r.path, r.plugin
+        );
     }
 }
 
@@ -341,7 +346,12 @@ mod tests {
             location: format!("domains/users/plugins/{name}.rs:5"),
         };
         let plugins = [plugin("users.Welcome"), plugin("users.RegisterUser")];
-        let routes = [("POST", "/users".to_string(), "users.RegisterUser")];
+        let routes = [Route {
+            method: "POST",
+            path: "/users".to_string(),
+            plugin: "users.RegisterUser",
+            auth: None,
+        }];
         let topics = [TopicInfo {
             event: "user.created".into(),
             subscribers: vec!["users.Welcome.on_user_created".into()],

@@ -55,10 +55,21 @@ impl Registry {
     /// handle made for a kernel registry gets them; see
     /// [`Kernel::set_recorder`]). `http` lists the routes.
     pub fn new(kernel: Arc<Kernel>, http: Http) -> Self {
-        let metrics = Arc::new(Metrics::default());
-        if !kernel.set_recorder(metrics.clone()) {
+        let registry = Self::unrecorded(kernel, http);
+        if !registry
+            .kernel
+            .set_recorder(registry.shared.metrics.clone())
+        {
             tracing::warn!("the kernel registry records into another registry handle already");
         }
+        registry
+    }
+
+    /// A handle on `kernel` that records nothing (`REGISTRY_METRICS=false`):
+    /// tool calls skip timing and the call metrics stay empty; status,
+    /// health, events, traces and lint answer as usual.
+    pub fn unrecorded(kernel: Arc<Kernel>, http: Http) -> Self {
+        let metrics = Arc::new(Metrics::default());
         Self {
             kernel,
             shared: Arc::new(Shared {
@@ -170,7 +181,7 @@ impl Registry {
             .map(|p| p.name)
             .collect();
         let mut routes = self.shared.http.routes();
-        routes.retain(|r| !dead.iter().any(|d| d == r.2));
+        routes.retain(|r| !dead.iter().any(|d| d == r.plugin));
         routes
     }
 

@@ -34,6 +34,7 @@ pub mod context;
 mod handle;
 mod metrics;
 pub mod prometheus;
+pub mod routes;
 pub mod sse;
 mod stats;
 mod tool;

@@ -17,7 +17,9 @@ pub const DEFAULT_CONTEXT_PATH: &str = "AI_CONTEXT.md";
 /// The built-in registry tool.
 ///
 /// Settings: `AI_CONTEXT_PATH` (default `AI_CONTEXT.md` in the working
-/// directory; empty: write nothing).
+/// directory; empty: write nothing); `REGISTRY_METRICS` (default `true`;
+/// `false` records neither tool calls nor requests, for an app that wants
+/// none of their cost or measures it).
 #[tool]
 #[derive(Debug)]
 pub struct RegistryTool {
@@ -37,8 +39,12 @@ impl Tool for RegistryTool {
             Some(path) if path.trim().is_empty() => None,
             Some(path) => Some(PathBuf::from(path)),
         };
-        let registry = Registry::new(ctx.registry.clone(), self.http.clone());
-        self.http.measure(ctx.registry.clone());
+        let registry = if self.config.get("REGISTRY_METRICS", true)? {
+            self.http.measure(ctx.registry.clone());
+            Registry::new(ctx.registry.clone(), self.http.clone())
+        } else {
+            Registry::unrecorded(ctx.registry.clone(), self.http.clone())
+        };
         let _ = self.ready.set((registry.clone(), path));
         Ok(registry)
     }

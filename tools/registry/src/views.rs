@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use microcore::lifecycle::Health;
+use microcore::lint::Finding;
 use microcore::registry::{PluginRecord, PluginStatus, Registry as Kernel, ToolHealth, ToolStatus};
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
@@ -51,7 +52,7 @@ pub struct PluginView {
     pub error: Option<String>,
     /// The tools it uses.
     pub tools: Vec<String>,
-    /// Where it is declared (`domains/users/plugins/register.rs:12`).
+    /// Where it is declared (`domains/users/plugins/register_user.rs:12`).
     pub file: String,
 }
 
@@ -234,13 +235,15 @@ pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
 }
 
 /// `GET /system/lint`. The checks that read source (domain isolation,
-/// table ownership) run in `cargo run -- check`; a route collision stops
-/// the boot, so a serving app has none.
+/// table ownership) ran at build time and are embedded in the binary
+/// (`microcore::lint::BUILT_FINDINGS`); a route collision stops the boot,
+/// so a serving app has none. Architecture and ownership entries are
+/// `{code, severity, message, files, help}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Lint {
-    /// A domain using another domain's code.
+    /// A domain using another domain's code; a plugin not named after its file.
     #[schema(value_type = Vec<Object>)]
-    pub arch_violations: Vec<serde_json::Value>,
+    pub arch_violations: Vec<Finding>,
     /// A subscriber reading what its publisher does not send.
     #[schema(value_type = Vec<Object>)]
     pub event_contract_violations: Vec<ContractViolation>,
@@ -249,7 +252,7 @@ pub struct Lint {
     pub route_collisions: Vec<serde_json::Value>,
     /// A table written by more than one domain's migrations.
     #[schema(value_type = Vec<Object>)]
-    pub table_ownership_warnings: Vec<serde_json::Value>,
+    pub table_ownership_warnings: Vec<Finding>,
 }
 
 pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
@@ -258,12 +261,12 @@ pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
         None => plugin.to_string(),
     };
     Lint {
-        arch_violations: Vec::new(),
+        arch_violations: microcore::lint::architecture(&kernel.plugins()),
         event_contract_violations: topics
             .map(|t| check_contracts(t, file_of))
             .unwrap_or_default(),
         route_collisions: Vec::new(),
-        table_ownership_warnings: Vec::new(),
+        table_ownership_warnings: microcore::lint::table_ownership(),
     }
 }
 

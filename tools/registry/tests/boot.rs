@@ -49,7 +49,8 @@ impl Hello {
     }
 }
 
-async fn boot(context: &Path) -> microcore::Running {
+/// The registry and what it needs, with the `Hello` plugin, on a free port.
+fn app() -> microcore::App {
     let tools = microcore::TOOLS
         .iter()
         .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
@@ -60,6 +61,10 @@ async fn boot(context: &Path) -> microcore::Running {
     microcore::App::new(tools.collect(), vec![hello])
         .with_var("HTTP_PORT", "0")
         .with_var("EVENT_BUS_URL", "memory://")
+}
+
+async fn boot(context: &Path) -> microcore::Running {
+    app()
         .with_var("AI_CONTEXT_PATH", context.display().to_string())
         .boot()
         .await
@@ -176,4 +181,55 @@ async fn the_context_goes_to_the_working_directory_unless_turned_off() {
     assert!(text.starts_with("# AI_CONTEXT.md"));
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "no temporary file left behind");
+}
+
+/// `REGISTRY_METRICS=false`: the same traffic as above leaves the call
+/// records (what `/system/metrics` serves) and the per-route counters of
+/// `/metrics` empty, while the app answers as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_turned_off_record_nothing() {
+    let running = app()
+        .with_var("AI_CONTEXT_PATH", "")
+        .with_var("REGISTRY_METRICS", "false")
+        .boot()
+        .await
+        .expect("the app boots");
+    let registry = running.handle::<Registry>().unwrap();
+    for name in ["ada", "bob"] {
+        let answer = reqwest::get(format!("{}/hello/{name}", base(&running)))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["data"], format!("hello {name}"));
+    }
+    assert!(!registry.kernel().is_recording(), "no recorder installed");
+    assert_eq!(registry.recent_calls().len(), 0, "no call records");
+    let text = registry.prometheus();
+    assert!(!text.contains("microcore_tool_calls_total{"), "{text}");
+    assert!(!text.contains("microcore_http_requests_total{"), "{text}");
+    assert!(
+        text.contains(r#"microcore_tool_up{tool="registry"} 1"#),
+        "health still reported: {text}"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_metrics_setting_stops_the_boot_naming_it() {
+    let tools = microcore::TOOLS
+        .iter()
+        .filter(|t| ["config", "http", "registry"].contains(&t.name));
+    let error = microcore::App::new(tools.collect(), vec![])
+        .with_var("HTTP_PORT", "0")
+        .with_var("AI_CONTEXT_PATH", "")
+        .with_var("REGISTRY_METRICS", "sometimes")
+        .boot()
+        .await
+        .expect_err("an invalid REGISTRY_METRICS stops the boot")
+        .to_string();
+    assert!(
+        error.contains("REGISTRY_METRICS='sometimes' is invalid: expected true or false"),
+        "{error}"
+    );
 }

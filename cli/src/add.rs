@@ -1,0 +1,176 @@
+//! `microcore add domain|plugin|tool|migration`: each writes new files
+//! from templates (and `tool` registers its crate in the manifests), after
+//! checking every name and that nothing would be overwritten.
+
+use std::path::Path;
+
+use crate::failure::{Failure, io};
+use crate::files::NewFiles;
+use crate::manifest::Manifest;
+use crate::names;
+use crate::plugin_file::{self, PluginSpec};
+use crate::templates::{self, render};
+
+/// `add domain <name>`: `domains/<name>/models.rs` and an empty `plugins/`.
+pub(crate) fn domain(root: &Path, name: &str) -> Result<(), Failure> {
+    names::domain(name)?;
+    let dir = root.join("domains").join(name);
+    if dir.exists() {
+        return Err(Failure::failed(format!(
+            "domains/{name} already exists: nothing was written\n  = help: add a feature to it with `microcore add plugin {name} <name> --route \"GET /{name}\"`"
+        )));
+    }
+    let mut files = NewFiles::default();
+    files.add(
+        format!("domains/{name}/models.rs"),
+        render(templates::MODELS, &[("domain", name)]),
+    );
+    // Git keeps no empty folder, and discovery needs `plugins/` to exist.
+    files.add(format!("domains/{name}/plugins/.gitkeep"), "");
+    files.write(root, Path::new(""))?;
+    println!(
+        "\nnext: microcore add plugin {name} <feature> --route \"GET /{name}\"   (or --event <topic>)"
+    );
+    Ok(())
+}
+
+/// `add plugin <domain> <name> [--route ...] [--event ...]`.
+pub(crate) fn plugin(
+    root: &Path,
+    domain: &str,
+    name: &str,
+    route: Option<&str>,
+    topic: Option<&str>,
+) -> Result<(), Failure> {
+    names::domain(domain)?;
+    names::plugin(name)?;
+    let route = route.map(names::route).transpose()?;
+    if let Some(topic) = topic {
+        names::topic(topic)?;
+    }
+    let new_domain = !root.join("domains").join(domain).exists();
+    let mut files = NewFiles::default();
+    files.add(
+        format!("domains/{domain}/plugins/{name}.rs"),
+        crate::rustfmt::format(plugin_file::source(&PluginSpec {
+            domain,
+            name,
+            route: route.as_ref(),
+            topic,
+        })),
+    );
+    files.write(root, Path::new(""))?;
+    if new_domain {
+        println!("(a new domain: domains/{domain}/)");
+    }
+    let offers = match (&route, topic) {
+        (Some(r), _) => format!("serves {} {}", r.method_upper(), r.path),
+        (None, Some(t)) => format!("handles {t}"),
+        (None, None) => "boots".to_string(),
+    };
+    println!(
+        "plugin {domain}.{} {offers}; `cargo test` runs its unit test",
+        names::upper_camel(name)
+    );
+    Ok(())
+}
+
+/// `add tool <name>`: a `tools/<name>` crate with a handle and a
+/// `#[tool]`, added to the workspace, the app (which links it) and the
+/// domains crate (so plugins can name its handle).
+pub(crate) fn tool(root: &Path, name: &str) -> Result<(), Failure> {
+    names::tool(name)?;
+    let mut workspace = Manifest::read(&root.join("Cargo.toml"))?;
+    let mut domains = Manifest::read(&root.join("domains/Cargo.toml"))?;
+    // Named after the app, like its domains package (see `new`).
+    let package = format!("{}-{}", workspace.package_name()?, name.replace('_', "-"));
+    let lib = package.replace('-', "_");
+    let handle = names::upper_camel(name);
+    let env_prefix = name.to_ascii_uppercase();
+    let vars = [
+        ("name", name),
+        ("crate", package.as_str()),
+        ("lib", lib.as_str()),
+        ("Handle", handle.as_str()),
+        ("NAME", env_prefix.as_str()),
+    ];
+    let mut files = NewFiles::default();
+    files.add(
+        format!("tools/{name}/Cargo.toml"),
+        render(templates::TOOL_MANIFEST, &vars),
+    );
+    files.add(
+        format!("tools/{name}/src/lib.rs"),
+        render(templates::TOOL_LIB, &vars),
+    );
+    files.refuse_existing(root, Path::new(""))?;
+
+    for (manifest, table) in [
+        (&workspace, "workspace.dependencies"),
+        (&workspace, "dependencies"),
+        (&domains, "dependencies"),
+    ] {
+        if manifest.has(table, &package) {
+            return Err(Failure::failed(format!(
+                "{} already has '{package}' in [{table}]: nothing was written",
+                manifest.path().display()
+            )));
+        }
+    }
+    workspace.add_member(&format!("tools/{name}"))?;
+    workspace.add_path_dependency("workspace.dependencies", &package, &format!("tools/{name}"))?;
+    workspace.add_workspace_dependency("dependencies", &package)?;
+    domains.add_workspace_dependency("dependencies", &package)?;
+
+    files.write(root, Path::new(""))?;
+    workspace.write()?;
+    println!(
+        "updated Cargo.toml (workspace member, [workspace.dependencies], the app's [dependencies])"
+    );
+    domains.write()?;
+    println!("updated domains/Cargo.toml ([dependencies])");
+    println!("\ntool '{name}' is linked; a plugin uses it with a field `{name}: {lib}::{handle}`");
+    Ok(())
+}
+
+/// `add migration <domain> <name>`: the next `NNNN_<name>.sql`.
+pub(crate) fn migration(root: &Path, domain: &str, name: &str) -> Result<(), Failure> {
+    names::domain(domain)?;
+    names::snake_case("migration", name)?;
+    let dir = root.join("domains").join(domain).join("migrations");
+    let mut highest = 0;
+    if dir.is_dir() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| io("read", &dir, e))? {
+            let file = entry.map_err(|e| io("read", &dir, e))?.file_name();
+            let file = file.to_string_lossy();
+            let Some((number, rest)) = file.split_once('_') else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u32>() else {
+                continue;
+            };
+            highest = highest.max(number);
+            let stem = rest.split('.').next().unwrap_or_default();
+            if stem == name {
+                return Err(Failure::failed(format!(
+                    "domains/{domain}/migrations/{file} already has the name '{name}': nothing was written\n  = help: name the new migration for what it changes, e.g. 'add_{name}_index'"
+                )));
+            }
+        }
+    }
+    let number = format!("{:04}", highest + 1);
+    let stem = format!("{number}_{name}");
+    let mut files = NewFiles::default();
+    files.add(
+        format!("domains/{domain}/migrations/{stem}.sql"),
+        render(
+            templates::MIGRATION,
+            &[("stem", &stem), ("number", &number), ("domain", domain)],
+        ),
+    );
+    files.write(root, Path::new(""))?;
+    println!(
+        "write its SQL before the app boots again: once applied, a migration may not change (`microcore dev` waits until the file holds a statement)"
+    );
+    Ok(())
+}
