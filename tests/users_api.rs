@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::app::{Backend, TestApp};
+use support::services;
 
 async fn register(app: &TestApp, name: &str, email: &str, password: &str) -> (StatusCode, Value) {
     let r = app
@@ -407,8 +408,39 @@ async fn the_causal_flow_on_the_durable_sqlite_bus() {
     causal_flow(Backend::Sqlite, &[("EVENT_BUS_URL", &url)]).await;
 }
 
+/// The example app works the same on Redis Streams.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_causal_flow_on_redis_streams() {
+    let prefix = services::unique_name();
+    let vars = [
+        ("EVENT_BUS_URL", services::REDIS),
+        ("EVENT_BUS_PREFIX", &prefix),
+    ];
+    causal_flow(Backend::Sqlite, &vars).await;
+    services::clear_redis_prefix(&prefix).await;
+}
+
+/// The example app works the same on NATS JetStream.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_causal_flow_on_nats_jetstream() {
+    let prefix = services::unique_name();
+    let vars = [
+        ("EVENT_BUS_URL", services::NATS),
+        ("EVENT_BUS_PREFIX", &prefix),
+    ];
+    causal_flow(Backend::Sqlite, &vars).await;
+    services::delete_nats_prefix(&prefix).await;
+}
+
 async fn causal_flow(backend: Backend, vars: &[(&str, &str)]) {
     let app = TestApp::start(backend, vars).await;
+    if let Some((_, url)) = vars.iter().find(|(k, _)| *k == "EVENT_BUS_URL") {
+        assert!(
+            url.starts_with(app.bus.backend()),
+            "{url} on {}",
+            app.bus.backend()
+        );
+    }
     let r = app
         .client
         .post(app.url("/users"))
