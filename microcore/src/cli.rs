@@ -42,7 +42,7 @@ pub static COMMANDS: [CommandDescriptor];
 /// A boot that fails is printed, and is the `Err` exit code.
 ///
 /// ```
-/// let plugins = microcore::cli::inspect(microcore::App::new(), |running| {
+/// let plugins = microcore::cli::inspect(microcore::App::new(vec![], vec![]), |running| {
 ///     running.registry().plugins().len()
 /// });
 /// assert_eq!(plugins.ok(), Some(0));
