@@ -125,3 +125,24 @@ impl Policy {
         self.0.get().copied().unwrap_or(Access::Token).allow(caller)
     }
 }
+
+/// Serves `GET path` with `answer(plugin, caller)`: the raw routes of the
+/// domain (the SSE streams and `/metrics`), which answer something other
+/// than the JSON envelope and are governed by `SYSTEM_ROUTES`.
+pub fn raw_get<P: Send + Sync + 'static>(
+    http: &Http,
+    path: &str,
+    plugin: &Arc<P>,
+    answer: fn(&P, Caller) -> axum::response::Response,
+) {
+    let plugin = plugin.clone();
+    http.route(
+        axum::http::Method::GET,
+        path,
+        axum::routing::get(move |caller: Caller| {
+            let plugin = plugin.clone();
+            async move { answer(&plugin, caller) }
+        }),
+    )
+    .requires("SYSTEM_ROUTES");
+}

@@ -1,12 +1,11 @@
 //! GET /system/events (topology and counts), /system/events/schemas, and
 //! the live stream of every publish.
 
-use axum::http::Method;
 use axum::response::Response;
 use microcore_registry::{Published, sse};
 
 use crate::prelude::*;
-use crate::system::models::{Caller, Policy};
+use crate::system::models::{Caller, Policy, raw_get};
 
 /// The bus as seen from inside: topics, payload schemas, live events.
 #[plugin]
@@ -34,16 +33,7 @@ impl Plugin for Events {
         http.get("/schemas", &self, Self::schemas)
             .summary("Declared payload schemas, per topic")
             .responds(401, "SYSTEM_ROUTES=token and no valid token");
-        let me = self.clone();
-        http.route(
-            Method::GET,
-            "/stream",
-            axum::routing::get(move |caller: Caller| {
-                let me = me.clone();
-                async move { me.stream(caller) }
-            }),
-        )
-        .requires("SYSTEM_ROUTES");
+        raw_get(&http, "/stream", &self, Self::stream);
         Ok(())
     }
 }

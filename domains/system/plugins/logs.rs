@@ -1,11 +1,10 @@
 //! GET /system/logs/stream: every log line of the process, live.
 
-use axum::http::Method;
 use axum::response::Response;
 use microcore_registry::sse;
 
 use crate::prelude::*;
-use crate::system::models::{Caller, Policy};
+use crate::system::models::{Caller, Policy, raw_get};
 
 /// The live log.
 #[plugin]
@@ -23,16 +22,7 @@ impl Plugin for Logs {
         if !self.policy.load(&self.config)?.serves() {
             return Ok(());
         }
-        let me = self.clone();
-        self.http.route(
-            Method::GET,
-            "/system/logs/stream",
-            axum::routing::get(move |caller: Caller| {
-                let me = me.clone();
-                async move { me.stream(caller) }
-            }),
-        )
-        .requires("SYSTEM_ROUTES");
+        raw_get(&self.http, "/system/logs/stream", &self, Self::stream);
         Ok(())
     }
 }

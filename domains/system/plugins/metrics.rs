@@ -1,12 +1,12 @@
 //! GET /system/metrics (recent tool calls), GET /metrics (Prometheus) and
 //! the live stream of tool calls.
 
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use microcore_registry::{CallRecord, prometheus, sse};
 
 use crate::prelude::*;
-use crate::system::models::{Caller, Policy};
+use crate::system::models::{Caller, Policy, raw_get};
 
 /// Call metrics: the last 1000 calls, Prometheus counters and histograms,
 /// and every call live.
@@ -28,26 +28,8 @@ impl Plugin for Metrics {
             .get("/system/metrics", &self, Self::recent)
             .summary("The most recent tool calls (up to 1000), newest first")
             .responds(401, "SYSTEM_ROUTES=token and no valid token");
-        let me = self.clone();
-        self.http.route(
-            Method::GET,
-            "/metrics",
-            axum::routing::get(move |caller: Caller| {
-                let me = me.clone();
-                async move { me.prometheus(caller) }
-            }),
-        )
-        .requires("SYSTEM_ROUTES");
-        let me = self.clone();
-        self.http.route(
-            Method::GET,
-            "/system/metrics/stream",
-            axum::routing::get(move |caller: Caller| {
-                let me = me.clone();
-                async move { me.stream(caller) }
-            }),
-        )
-        .requires("SYSTEM_ROUTES");
+        raw_get(&self.http, "/metrics", &self, Self::prometheus);
+        raw_get(&self.http, "/system/metrics/stream", &self, Self::stream);
         Ok(())
     }
 }

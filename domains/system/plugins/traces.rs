@@ -1,13 +1,12 @@
 //! GET /system/traces/flat and /system/traces/tree (which event caused
 //! which, from the bus's recent events), and the live trace stream.
 
-use axum::http::Method;
 use axum::response::Response;
 use microcore_registry::sse;
 use microcore_registry::traces::{self, TraceMessage, TraceNode, TraceTree};
 
 use crate::prelude::*;
-use crate::system::models::{Caller, Policy};
+use crate::system::models::{Caller, Policy, raw_get};
 
 /// Causal traces of the recent events.
 #[plugin]
@@ -32,16 +31,7 @@ impl Plugin for Traces {
         http.get("/tree", &self, Self::tree)
             .summary("Recent events nested by cause; roots newest first")
             .responds(401, "SYSTEM_ROUTES=token and no valid token");
-        let me = self.clone();
-        http.route(
-            Method::GET,
-            "/stream",
-            axum::routing::get(move |caller: Caller| {
-                let me = me.clone();
-                async move { me.stream(caller) }
-            }),
-        )
-        .requires("SYSTEM_ROUTES");
+        raw_get(&http, "/stream", &self, Self::stream);
         Ok(())
     }
 }
