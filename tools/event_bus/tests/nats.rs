@@ -14,118 +14,14 @@ use microcore_event_bus::{BusOptions, DriverOptions, EventBus, Guarantee};
 
 use brokers::{NATS_URL, Opened};
 
-/// A private prefix (so a private stream) on the shared NATS, its streams
-/// deleted with the harness.
-#[derive(Debug)]
-struct Nats {
-    prefix: String,
-    opened: Opened,
-}
-
-impl Nats {
-    fn driver_options(&self) -> DriverOptions {
-        DriverOptions {
-            prefix: self.prefix.clone(),
-            ..DriverOptions::default()
-        }
-    }
-
-    async fn driver(&self, options: &DriverOptions) -> Arc<dyn Driver> {
-        let driver = NatsDriver::connect(NATS_URL, options).await.unwrap();
-        self.opened.keep(Arc::new(driver))
-    }
-}
-
-impl conformance::Harness for Nats {
-    async fn new() -> Self {
-        Nats {
-            prefix: brokers::prefix(),
-            opened: Opened::default(),
-        }
-    }
-
-    async fn open(&self, options: BusOptions) -> EventBus {
-        let driver = self.driver(&self.driver_options()).await;
-        EventBus::from_driver(driver, options)
-    }
-
-    fn guarantee() -> Guarantee {
-        Guarantee::AtLeastOnce
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        self.opened.stop_all();
-        brokers::delete_nats_prefix(&self.prefix);
-    }
-}
-
-conformance::suite!(Nats);
-
-impl brokers::Broker for Nats {
-    const ADDR: &'static str = "127.0.0.1:4222";
-    const SCHEME: &'static str = "nats";
-
-    fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    async fn bus(&self, url: &str, claim_after: Duration, options: BusOptions) -> EventBus {
-        let driver = NatsDriver::connect(
-            url,
-            &DriverOptions {
-                prefix: self.prefix.clone(),
-                claim_after,
-            },
-        )
-        .await
-        .unwrap();
-        EventBus::from_driver(self.opened.keep(Arc::new(driver)), options)
-    }
-}
-
-/// Runs the consumers of a crash scenario when this binary is started
-/// again as a child process; passes at once otherwise.
-#[test]
-fn crash_child() {
-    brokers::crash::child_main();
-}
-
-mod replicas {
-    use super::Nats;
-    use crate::brokers::{NATS_URL, crash, scenarios};
-    use crate::conformance::{Harness, quick};
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn two_processes_one_group_then_sigkill_loses_nothing() {
-        let h = Nats::new().await;
-        let publisher = h.open(quick(5)).await;
-        crash::two_processes_one_group_then_sigkill(&publisher, NATS_URL, &h.prefix).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sigkill_while_handling_then_restart_loses_nothing() {
-        let h = Nats::new().await;
-        let publisher = h.open(quick(5)).await;
-        crash::sigkill_then_restart(&publisher, NATS_URL, &h.prefix).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_stopped_consumer_hands_back_what_it_held() {
-        scenarios::a_stopped_consumer_hands_back_what_it_held(&Nats::new().await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn dead_letters_are_shared_by_replicas() {
-        scenarios::dead_letters_are_shared_by_replicas(&Nats::new().await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn connection_loss_fails_publishes_then_recovers() {
-        scenarios::connection_loss_fails_publishes_then_recovers(&Nats::new().await).await;
-    }
-}
+brokers::broker_harness!(
+    Nats,
+    NatsDriver,
+    NATS_URL,
+    "127.0.0.1:4222",
+    "nats",
+    delete_nats_prefix
+);
 
 mod jetstream {
     use std::collections::BTreeSet;

@@ -14,117 +14,14 @@ use microcore_event_bus::{BusOptions, DriverOptions, EventBus, Guarantee};
 
 use brokers::{Opened, REDIS_URL};
 
-/// A private prefix on the shared Redis, its keys deleted with the harness.
-#[derive(Debug)]
-struct Redis {
-    prefix: String,
-    opened: Opened,
-}
-
-impl Redis {
-    fn driver_options(&self) -> DriverOptions {
-        DriverOptions {
-            prefix: self.prefix.clone(),
-            ..DriverOptions::default()
-        }
-    }
-
-    async fn driver(&self, options: &DriverOptions) -> Arc<dyn Driver> {
-        let driver = RedisDriver::connect(REDIS_URL, options).await.unwrap();
-        self.opened.keep(Arc::new(driver))
-    }
-}
-
-impl conformance::Harness for Redis {
-    async fn new() -> Self {
-        Redis {
-            prefix: brokers::prefix(),
-            opened: Opened::default(),
-        }
-    }
-
-    async fn open(&self, options: BusOptions) -> EventBus {
-        let driver = self.driver(&self.driver_options()).await;
-        EventBus::from_driver(driver, options)
-    }
-
-    fn guarantee() -> Guarantee {
-        Guarantee::AtLeastOnce
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.opened.stop_all();
-        brokers::delete_redis_prefix(&self.prefix);
-    }
-}
-
-conformance::suite!(Redis);
-
-impl brokers::Broker for Redis {
-    const ADDR: &'static str = "127.0.0.1:6379";
-    const SCHEME: &'static str = "redis";
-
-    fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    async fn bus(&self, url: &str, claim_after: Duration, options: BusOptions) -> EventBus {
-        let driver = RedisDriver::connect(
-            url,
-            &DriverOptions {
-                prefix: self.prefix.clone(),
-                claim_after,
-            },
-        )
-        .await
-        .unwrap();
-        EventBus::from_driver(self.opened.keep(Arc::new(driver)), options)
-    }
-}
-
-/// Runs the consumers of a crash scenario when this binary is started
-/// again as a child process; passes at once otherwise.
-#[test]
-fn crash_child() {
-    brokers::crash::child_main();
-}
-
-mod replicas {
-    use super::Redis;
-    use crate::brokers::{REDIS_URL, crash, scenarios};
-    use crate::conformance::{Harness, quick};
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn two_processes_one_group_then_sigkill_loses_nothing() {
-        let h = Redis::new().await;
-        let publisher = h.open(quick(5)).await;
-        crash::two_processes_one_group_then_sigkill(&publisher, REDIS_URL, &h.prefix).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sigkill_while_handling_then_restart_loses_nothing() {
-        let h = Redis::new().await;
-        let publisher = h.open(quick(5)).await;
-        crash::sigkill_then_restart(&publisher, REDIS_URL, &h.prefix).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_stopped_consumer_hands_back_what_it_held() {
-        scenarios::a_stopped_consumer_hands_back_what_it_held(&Redis::new().await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn dead_letters_are_shared_by_replicas() {
-        scenarios::dead_letters_are_shared_by_replicas(&Redis::new().await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn connection_loss_fails_publishes_then_recovers() {
-        scenarios::connection_loss_fails_publishes_then_recovers(&Redis::new().await).await;
-    }
-}
+brokers::broker_harness!(
+    Redis,
+    RedisDriver,
+    REDIS_URL,
+    "127.0.0.1:6379",
+    "redis",
+    delete_redis_prefix
+);
 
 mod streams {
     use std::time::Duration;

@@ -148,3 +148,124 @@ pub async fn nats_stream_exists(name: &str) -> bool {
         .await
         .is_ok()
 }
+
+/// A broker's test harness (a private prefix on the shared server, deleted
+/// when dropped), the conformance suite on it, and the replica scenarios:
+/// what `redis.rs` and `nats.rs` share. It uses the names the calling file
+/// imports.
+macro_rules! broker_harness {
+    ($name:ident, $driver:ident, $url:ident, $addr:literal, $scheme:literal, $delete:ident) => {
+        /// A private prefix on the shared server, deleted with the harness.
+        #[derive(Debug)]
+        struct $name {
+            prefix: String,
+            opened: Opened,
+        }
+
+        impl $name {
+            fn driver_options(&self) -> DriverOptions {
+                DriverOptions {
+                    prefix: self.prefix.clone(),
+                    ..DriverOptions::default()
+                }
+            }
+
+            async fn driver(&self, options: &DriverOptions) -> Arc<dyn Driver> {
+                let driver = $driver::connect($url, options).await.unwrap();
+                self.opened.keep(Arc::new(driver))
+            }
+        }
+
+        impl conformance::Harness for $name {
+            async fn new() -> Self {
+                $name {
+                    prefix: brokers::prefix(),
+                    opened: Opened::default(),
+                }
+            }
+
+            async fn open(&self, options: BusOptions) -> EventBus {
+                let driver = self.driver(&self.driver_options()).await;
+                EventBus::from_driver(driver, options)
+            }
+
+            fn guarantee() -> Guarantee {
+                Guarantee::AtLeastOnce
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.opened.stop_all();
+                brokers::$delete(&self.prefix);
+            }
+        }
+
+        conformance::suite!($name);
+
+        impl brokers::Broker for $name {
+            const ADDR: &'static str = $addr;
+            const SCHEME: &'static str = $scheme;
+
+            fn prefix(&self) -> &str {
+                &self.prefix
+            }
+
+            async fn bus(&self, url: &str, claim_after: Duration, options: BusOptions) -> EventBus {
+                let driver = $driver::connect(
+                    url,
+                    &DriverOptions {
+                        prefix: self.prefix.clone(),
+                        claim_after,
+                    },
+                )
+                .await
+                .unwrap();
+                EventBus::from_driver(self.opened.keep(Arc::new(driver)), options)
+            }
+        }
+
+        /// Runs the consumers of a crash scenario when this binary is started
+        /// again as a child process; passes at once otherwise.
+        #[test]
+        fn crash_child() {
+            brokers::crash::child_main();
+        }
+
+        mod replicas {
+            use super::$name;
+            use crate::brokers::{crash, scenarios, $url};
+            use crate::conformance::{Harness, quick};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn two_processes_one_group_then_sigkill_loses_nothing() {
+                let h = $name::new().await;
+                let publisher = h.open(quick(5)).await;
+                crash::two_processes_one_group_then_sigkill(&publisher, $url, &h.prefix).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sigkill_while_handling_then_restart_loses_nothing() {
+                let h = $name::new().await;
+                let publisher = h.open(quick(5)).await;
+                crash::sigkill_then_restart(&publisher, $url, &h.prefix).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn a_stopped_consumer_hands_back_what_it_held() {
+                scenarios::a_stopped_consumer_hands_back_what_it_held(&$name::new().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn dead_letters_are_shared_by_replicas() {
+                scenarios::dead_letters_are_shared_by_replicas(&$name::new().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn connection_loss_fails_publishes_then_recovers() {
+                scenarios::connection_loss_fails_publishes_then_recovers(&$name::new().await).await;
+            }
+        }
+    };
+}
+pub(crate) use broker_harness;
