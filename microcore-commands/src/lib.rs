@@ -224,7 +224,9 @@ fn serve(app: App) -> ExitCode {
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
-    runtime.block_on(async {
+    // Boxed: `block_on` keeps its future on the main thread's stack, and
+    // the boot's is large; pages a stack touched once stay resident.
+    runtime.block_on(Box::pin(async {
         let signal = microcore::shutdown::ShutdownSignal::install();
         match app.boot().await {
             Ok(running) => {
@@ -237,7 +239,7 @@ fn serve(app: App) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    }))
 }
 
 /// The boot plan for people.

@@ -27,6 +27,23 @@ pub async fn scope<F: Future>(id: Arc<str>, work: F) -> F::Output {
     CAUSE.scope(id, work).await
 }
 
+/// `work` run with `id` as the current cause, as a future of a type that
+/// can be named (a tower service's `Future`), unlike [`scope`]'s.
+pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<Arc<str>, F>;
+
+/// Like [`scope`], returning a [`Scoped`] future.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use microcore::cause;
+/// let work: cause::Scoped<_> = cause::scoped("req-2".into(), async { cause::current() });
+/// assert_eq!(work.await.as_deref(), Some("req-2"));
+/// # }
+/// ```
+pub fn scoped<F: Future>(id: Arc<str>, work: F) -> Scoped<F> {
+    CAUSE.scope(id, work)
+}
+
 /// The id of the request or event being handled, if any.
 pub fn current() -> Option<Arc<str>> {
     CAUSE.try_with(Arc::clone).ok()

@@ -42,6 +42,7 @@ pub mod lint;
 pub mod prelude;
 pub mod registry;
 pub mod shutdown;
+pub mod telemetry;
 
 pub use app::App;
 pub use boot::{BootError, Running};

@@ -8,8 +8,8 @@
 //!    `X-Requested-With` header: a browser sends cookies on cross-site form
 //!    posts, but cannot add that header to them, so this stops CSRF.
 //!
-//! The verifier is the [`Auth`] handle, found in the request's extensions
-//! where the auth tool put it ([`Auth::attach`]).
+//! The verifier is the [`Auth`] handle, which the auth tool provides to
+//! every request (`Http::provide`; [`Auth::attach`] on a hand-built router).
 
 use std::str::FromStr;
 
@@ -222,13 +222,15 @@ fn rejection(message: &'static str) -> AuthRejection {
 
 /// The `Auth` the tool attached to the router.
 fn verifier(parts: &Parts) -> Result<Auth, AuthRejection> {
-    parts.extensions.get::<Auth>().cloned().ok_or_else(|| {
-        AuthRejection(Error::internal(
-            "a handler takes AuthUser but the auth tool is not linked or not set up \
+    microcore_http::provided::<Auth>(&parts.extensions)
+        .cloned()
+        .ok_or_else(|| {
+            AuthRejection(Error::internal(
+                "a handler takes AuthUser but the auth tool is not linked or not set up \
              (no Auth in the request's extensions): link microcore-auth into the binary, \
              or call Auth::attach on a hand-built router",
-        ))
-    })
+            ))
+        })
 }
 
 /// The token of the request, by the rules in the module docs.

@@ -24,8 +24,7 @@ impl Tool for AuthTool {
 
     async fn setup(&self, ctx: &ToolContext) -> Result<Auth> {
         let auth = Auth::from_config(&self.config)?;
-        let attached = auth.clone();
-        self.http.layer(move |router| attached.attach(router));
+        self.http.provide(auth.clone());
         tracing::debug!("auth ready: tokens live {} s", auth.token_ttl().as_secs());
         Ok(auth.with_registry(ctx.registry.clone()))
     }

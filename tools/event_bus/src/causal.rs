@@ -16,8 +16,9 @@ tokio::task_local! {
 }
 
 /// Fills `parent_id` and `correlation_id` of a fresh envelope from the
-/// work in progress.
+/// work in progress, and its trace context when traces are exported.
 pub(crate) fn stamp(envelope: &mut Envelope) {
+    crate::trace::inject(envelope);
     let parent = microcore::cause::current();
     let correlation = CORRELATION.try_with(Arc::clone).ok();
     envelope.correlation_id = match (&correlation, &parent) {

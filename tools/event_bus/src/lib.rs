@@ -21,6 +21,8 @@
 //! default), retries with exponential backoff, dead letters and replay,
 //! the `event.delivery.failed` event, TTL, request/reply with a timeout,
 //! the topology of topics for observability, and a recording mode for tests.
+//! With OpenTelemetry on (the log tool), the trace context travels in the
+//! envelope's headers and each delivery is handled in a span of that trace.
 //!
 //! ```
 //! use std::time::Duration;
@@ -64,6 +66,7 @@ mod request;
 mod subscribe;
 mod tool;
 pub mod topology;
+mod trace;
 mod worker;
 
 pub use bus::EventBus;

@@ -13,9 +13,10 @@ use std::time::Duration;
 use microcore::registry::Registry;
 use microcore::{Error, Result};
 use serde::Serialize;
+use tracing::Instrument as _;
 
 use crate::bus::{Core, lock};
-use crate::{Envelope, EventBus, EventId, causal};
+use crate::{Envelope, EventBus, EventId, causal, trace};
 
 /// A publish being prepared; `.await` sends it and yields its [`EventId`].
 ///
@@ -107,6 +108,8 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<EventId>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
+        let span = trace::publish_span(self.topic, self.bus.owner);
+        let entered = span.enter();
         let envelope = serde_json::to_value(self.payload)
             .map_err(|e| {
                 Error::internal(format!(
@@ -122,14 +125,20 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
                 causal::stamp(&mut envelope);
                 envelope
             });
+        drop(entered);
         let (core, owner) = (&self.bus.core, self.bus.owner);
-        Box::pin(async move {
+        let sent = async move {
             let sending = async { core.send(envelope?).await };
-            match core.registry.get() {
+            let sent = match core.registry.get() {
                 Some(registry) => registry.timed("event_bus", "publish", owner, sending).await,
                 None => sending.await,
+            };
+            if sent.is_err() {
+                trace::failed();
             }
-        })
+            sent
+        };
+        Box::pin(sent.instrument(span))
     }
 }
 

@@ -15,10 +15,11 @@ use microcore::{Error, ErrorKind, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
+use tracing::Instrument as _;
 
 use crate::bus::{BUS_EMITTER, Core, lock};
 use crate::subscribe::{Handler, Outcome};
-use crate::{Envelope, EventBus, causal};
+use crate::{Envelope, EventBus, causal, trace};
 
 /// What every reply inbox's topic starts with.
 const INBOX_PREFIX: &str = "_inbox.";
@@ -62,7 +63,8 @@ impl EventBus {
             ))
         });
         let recording = self.core.recording.is_some();
-        async move {
+        let span = trace::publish_span(&topic, self.owner);
+        let asking = async move {
             let payload = payload?;
             if recording {
                 return Err(Error::new(
@@ -115,7 +117,9 @@ impl EventBus {
                     std::any::type_name::<Resp>()
                 ))
             })
-        }
+        };
+        // The span covers the wait: a slow responder shows in the trace.
+        asking.instrument(span)
     }
 }
 

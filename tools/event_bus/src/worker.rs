@@ -16,10 +16,12 @@ use chrono::Utc;
 use futures::FutureExt;
 use microcore::{Error, ErrorKind, Result};
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use crate::bus::{BUS_EMITTER, Core};
 use crate::driver::{Consumer, Delivery};
 use crate::subscribe::{Handler, Outcome};
+use crate::trace::{self, Consumer as Traced};
 use crate::{Envelope, causal, request};
 
 /// The topic the bus announces given-up deliveries on.
@@ -84,7 +86,23 @@ impl Worker {
         }
     }
 
+    /// Handles one delivery in its span (when traces are exported), so
+    /// what the handler publishes, and the dead letter's announcement,
+    /// continue its trace.
     async fn process(&self, delivery: Delivery) {
+        let span = trace::handle_span(
+            &delivery.envelope,
+            Traced {
+                group: &self.group,
+                plugin: self.owner,
+                backend: self.core.driver.backend(),
+                attempt: delivery.attempt,
+            },
+        );
+        self.deliver(delivery).instrument(span).await
+    }
+
+    async fn deliver(&self, delivery: Delivery) {
         let envelope = delivery.envelope.clone();
         if envelope.is_expired(Utc::now()) {
             tracing::debug!(topic = %self.topic, group = %self.group, id = %envelope.id, "expired: not delivered");
@@ -124,6 +142,7 @@ impl Worker {
                 self.bury(&delivery, &reason).await;
             }
             Outcome::Failed(error) if self.replies => {
+                trace::failed();
                 tracing::warn!(topic = %self.topic, group = %self.group, "request handler failed: {}", error.chain());
                 self.reply(&envelope, Err(error)).await;
                 self.settle(self.consumer.ack(&delivery).await);
@@ -133,6 +152,7 @@ impl Worker {
                 if delivery.attempt >= self.core.options.max_attempts {
                     self.bury(&delivery, &why).await;
                 } else {
+                    trace::failed();
                     let delay = self.core.options.backoff(delivery.attempt);
                     tracing::warn!(
                         topic = %self.topic, group = %self.group, id = %envelope.id,
@@ -148,6 +168,7 @@ impl Worker {
     /// Gives up on a delivery: a dead letter, and `event.delivery.failed`
     /// (caused by the failed event) unless that is what failed.
     async fn bury(&self, delivery: &Delivery, reason: &str) {
+        trace::failed();
         let envelope = &delivery.envelope;
         tracing::error!(
             topic = %self.topic, group = %self.group, id = %envelope.id,

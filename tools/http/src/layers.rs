@@ -2,52 +2,101 @@
 //! CORS, body limit, timeout, panic recovery, and the envelope on every
 //! error the framework itself produces (404, 405, 413, 415, rejections).
 
-use std::any::Any;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::Response;
-use tower_http::catch_panic::CatchPanicLayer;
+use microcore::registry::Registry;
+use tower::ServiceBuilder;
+use tower::util::MapResponseLayer;
 use tower_http::cors::{AllowOrigin, Any as AnyOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::measure::MeasureLayer;
+use crate::panic::CatchPanicLayer;
 use crate::reply::error_envelope;
+use crate::scope::{Provided, ScopeLayer};
 use crate::settings::HttpSettings;
+use crate::trace::TraceLayer;
 
 /// `X-Request-ID`: kept when the client sends one, generated otherwise.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps `router` in the transport stack (outermost first in the reading order
-/// of the code below: the last `.layer` call runs first).
-pub(crate) fn apply(router: Router, settings: &HttpSettings) -> Router {
-    router
-        .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn(cause_scope))
-        .layer(RequestBodyLimitLayer::new(settings.body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.timeout,
-        ))
-        // Outside the limit and the timeout, so their answers get the envelope too.
-        .layer(middleware::from_fn(envelope_errors))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(cors(settings))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+/// The body of what the body limit answers (the route's, or its own 413).
+type LimitedBody = tower_http::limit::ResponseBody<Body>;
+
+/// What tools add to the stack: the values every request carries and the
+/// registry that counts requests.
+#[derive(Default)]
+pub(crate) struct Contributions {
+    pub(crate) provided: Provided,
+    pub(crate) measure: Option<Arc<Registry>>,
+}
+
+/// Wraps every route of `router` in the transport stack: one
+/// `ServiceBuilder`, applied with one `Router::layer`, so a request pays
+/// for one boxed service whatever the number of layers (each
+/// `Router::layer` boxes every route again; seventeen of them cost a
+/// `/ping` 2.6× what a hand-written axum server spends). Outermost first.
+pub(crate) fn apply(router: Router, settings: &HttpSettings, tools: Contributions) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(cors(settings))
+            // Outside the panic catcher, the limit and the timeout: their
+            // answers are counted with their status.
+            .layer(MeasureLayer {
+                registry: tools.measure,
+            })
+            .layer(CatchPanicLayer)
+            // A server span (only when traces are exported), around the
+            // handler and what it publishes.
+            .layer(TraceLayer::new())
+            // Outside the limit and the timeout, so their answers get the envelope too.
+            .layer(MapResponseLayer::new(
+                envelope_errors::<LimitedBody> as fn(Response<LimitedBody>) -> Response,
+            ))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                settings.timeout,
+            ))
+            .layer(RequestBodyLimitLayer::new(settings.body_limit))
+            .layer(ScopeLayer {
+                provided: tools.provided,
+            })
+            .layer(DefaultBodyLimit::disable()),
+    )
+}
+
+/// A random (v4) UUID for a request that came without an id. Written
+/// straight into the header's bytes: tower-http's `MakeRequestUuid` formats
+/// a `String` first, one more allocation and a formatter on every request.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }
 
 fn cors(settings: &HttpSettings) -> CorsLayer {
@@ -74,38 +123,15 @@ fn cors(settings: &HttpSettings) -> CorsLayer {
     }
 }
 
-/// A panic in a handler: a 500 envelope; the cause goes to the log only.
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    tracing::error!("handler panicked: {message}");
-    error_envelope(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Internal server error",
-        &[],
-    )
-}
-
-/// Runs the request with its id as the causal root of whatever it
-/// publishes (see `microcore::cause`).
-async fn cause_scope(request: Request, next: Next) -> Response {
-    let id: std::sync::Arc<str> = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .into();
-    microcore::cause::scope(id, next.run(request)).await
-}
-
 /// Errors answered by axum or tower-http (not by a handler) come as plain
 /// text; give them the envelope, with a fixed message per status so no
 /// submitted value is echoed.
-async fn envelope_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+fn envelope_errors<B>(response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let response = response.map(Body::new);
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
         return response;

@@ -1,10 +1,11 @@
 //! Per-route request metrics (`Http::measure`): each request reported to
 //! the registry by its route template, method, status and duration.
 //!
-//! A hand-written tower layer rather than `middleware::from_fn`: that one
-//! clones the inner service, boxes a future and builds a `Next` on every
-//! request, several times what recording the hit costs (issue 7 wants the
-//! metrics under 3 % of a `/ping`).
+//! A hand-written tower layer in the one transport stack, rather than
+//! `middleware::from_fn` or a `Router::layer` of its own: those box the
+//! route's service and its future again on every request, several times
+//! what recording the hit costs (issue 7 wants the metrics under 3 % of a
+//! `/ping`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +13,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::response::Response;
@@ -23,15 +23,13 @@ use tower::{Layer, Service};
 /// label for all of them, so odd paths cannot grow the metrics without bound.
 const UNMATCHED: &str = "unmatched";
 
-/// Wraps every route in [`Measured`]. Inside the router, where axum has
-/// already set the [`MatchedPath`].
-pub(crate) fn measured(router: Router, registry: Arc<Registry>) -> Router {
-    router.layer(MeasureLayer { registry })
-}
-
+/// Wraps every route in [`Measure`]. Part of the stack each route gets
+/// (inside the router), where axum has already set the [`MatchedPath`].
+/// `None`: requests are not counted (`REGISTRY_METRICS=false`, or no
+/// registry tool).
 #[derive(Clone)]
-struct MeasureLayer {
-    registry: Arc<Registry>,
+pub(crate) struct MeasureLayer {
+    pub(crate) registry: Option<Arc<Registry>>,
 }
 
 impl<S> Layer<S> for MeasureLayer {
@@ -46,17 +44,16 @@ impl<S> Layer<S> for MeasureLayer {
 }
 
 #[derive(Clone)]
-struct Measure<S> {
+pub(crate) struct Measure<S> {
     inner: S,
-    registry: Arc<Registry>,
+    registry: Option<Arc<Registry>>,
 }
 
-impl<S> Service<Request> for Measure<S>
+impl<S, B, RB> Service<Request<B>> for Measure<S>
 where
-    S: Service<Request, Response = Response>,
-    S::Future: Unpin,
+    S: Service<Request<B>, Response = Response<RB>>,
 {
-    type Response = Response;
+    type Response = Response<RB>;
     type Error = S::Error;
     type Future = Measured<S::Future>;
 
@@ -64,9 +61,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Measured<S::Future> {
-        let in_flight = self.registry.is_recording().then(|| InFlight {
-            registry: self.registry.clone(),
+    fn call(&mut self, request: Request<B>) -> Measured<S::Future> {
+        let registry = self.registry.as_ref().filter(|r| r.is_recording());
+        let in_flight = registry.map(|registry| InFlight {
+            registry: registry.clone(),
             method: request.method().clone(),
             route: request.extensions().get::<MatchedPath>().cloned(),
             started: Instant::now(),
@@ -79,26 +77,30 @@ where
     }
 }
 
-/// The route's future, reporting the request when it completes or is
-/// dropped. `Unpin` like axum's route futures, so no pin projection.
-struct Measured<F> {
-    inner: F,
-    in_flight: Option<InFlight>,
+pin_project_lite::pin_project! {
+    /// The route's future, reporting the request when it completes or is
+    /// dropped.
+    pub(crate) struct Measured<F> {
+        #[pin]
+        inner: F,
+        in_flight: Option<InFlight>,
+    }
 }
 
-impl<F, E> Future for Measured<F>
+impl<F, RB, E> Future for Measured<F>
 where
-    F: Future<Output = Result<Response, E>> + Unpin,
+    F: Future<Output = Result<Response<RB>, E>>,
 {
-    type Output = Result<Response, E>;
+    type Output = Result<Response<RB>, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let output = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
-        if let (Ok(response), Some(in_flight)) = (&output, self.in_flight.as_mut()) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(in_flight)) = (&output, this.in_flight.as_mut()) {
             in_flight.status = Some(response.status().as_u16());
         }
         // Reported now, not when the server drops the future later.
-        self.in_flight = None;
+        *this.in_flight = None;
         Poll::Ready(output)
     }
 }

@@ -7,15 +7,13 @@
 //! finishes it (and its response) first: a stalled client cannot hold the
 //! drain until the shutdown timeout.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1::Builder;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -67,21 +65,11 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let busy = Arc::new(AtomicUsize::new(0));
-    let counted = busy.clone();
+    let started = Arc::new(AtomicBool::new(false));
+    let marked = started.clone();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let guard = Busy::enter(&counted);
-        let call = app.clone().oneshot(request.map(Body::new));
-        async move {
-            let response = call.await?;
-            // Busy until hyper has written (or dropped) the whole body.
-            Ok::<_, Infallible>(response.map(|body| {
-                Body::new(body.map_frame(move |frame| {
-                    let _held = &guard;
-                    frame
-                }))
-            }))
-        }
+        marked.store(true, Ordering::Relaxed);
+        app.clone().oneshot(request.map(Body::new))
     });
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
@@ -91,25 +79,13 @@ async fn connection(
         _ = conn.as_mut() => return,
         _ = stop.wait_for(|stopped| *stopped) => {}
     }
-    if busy.load(Ordering::SeqCst) == 0 {
+    // hyper closes a keep-alive connection between requests at once, and
+    // lets a request in progress finish; but it counts a new connection as
+    // busy from the start, so one that never completed a request head
+    // would hold the drain until the head timeout: drop it instead.
+    if !started.load(Ordering::Relaxed) {
         return;
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
-}
-
-/// Counts one request in progress on a connection while it lives.
-struct Busy(Arc<AtomicUsize>);
-
-impl Busy {
-    fn enter(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Self(count.clone())
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::handle::{RouteEntry, Shared, lock};
 use crate::openapi::{self, DocumentedRoute};
+use crate::scope::Provided;
 use crate::settings::HttpSettings;
 use crate::{Http, layers};
 
@@ -111,6 +112,7 @@ impl Tool for AxumHttp {
         if let Some(server) = self.lock().as_ref() {
             lock(&server.shared.routes).retain(|r| r.owner != plugin);
             lock(&server.shared.layers).retain(|l| l.0 != plugin);
+            lock(&server.shared.provided).retain(|p| p.0 != plugin);
         }
     }
 
@@ -136,7 +138,11 @@ impl Tool for AxumHttp {
         for (_, layer) in std::mem::take(&mut *lock(&server.shared.layers)) {
             router = layer(router);
         }
-        let app = layers::apply(router, &server.settings);
+        // `with_state` turns every handler into its finished route now;
+        // left as it is, axum would rebuild the handler's service (the
+        // whole stack) on every request, as `into_make_service` avoids.
+        let app =
+            layers::apply(router, &server.settings, contributions(&server.shared)).with_state(());
         let _ = server.shared.served.set(app.clone());
         let listener = server
             .listener
@@ -168,6 +174,18 @@ impl Tool for AxumHttp {
 impl AxumHttp {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Server>> {
         lock(&self.running)
+    }
+}
+
+/// What tools and plugins asked the stack to do for every request.
+fn contributions(shared: &Shared) -> layers::Contributions {
+    let mut provided = axum::http::Extensions::new();
+    for (_, insert) in std::mem::take(&mut *lock(&shared.provided)) {
+        insert(&mut provided);
+    }
+    layers::Contributions {
+        provided: Provided(Arc::new(provided)),
+        measure: lock(&shared.measure).take(),
     }
 }
 

@@ -5,7 +5,14 @@
 //! `LOG_FORMAT=json`. The level comes from `RUST_LOG` (full filter syntax)
 //! or `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`; default `info`).
 //! Every line written is also broadcast to [`watch`]ers (`/system/logs/stream`).
+//!
+//! With `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are also exported over
+//! OTLP/HTTP (`OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` or `http/json`,
+//! `OTEL_SERVICE_NAME`, ...), and the http tool and the event bus pass the
+//! trace context along ([`microcore::telemetry`]): one trace follows a
+//! request through every event it causes.
 
+mod otel;
 mod stream;
 mod subscriber;
 
@@ -82,5 +89,11 @@ impl Tool for TracingLog {
     async fn setup(&self, _: &ToolContext) -> Result<Log> {
         subscriber::validate(&self.config)?;
         Ok(Log::default())
+    }
+
+    /// The spans of the last requests and events leave before the process.
+    async fn shutdown(&self) -> Result<()> {
+        otel::flush().await;
+        Ok(())
     }
 }

@@ -1,9 +1,12 @@
 //! Installing the process-wide `tracing` subscriber.
 
 use microcore::Error;
+use microcore::telemetry::TARGET;
 use microcore_config::Config;
+use opentelemetry_sdk::trace::SdkTracer;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 const LEVELS: &str = "one of error, warn, info, debug, trace";
@@ -12,11 +15,15 @@ const LEVELS: &str = "one of error, warn, info, debug, trace";
 /// [`watch`](crate::watch) (later apps in the same test
 /// process share it). Invalid settings fall back to the defaults here and
 /// are reported by [`validate`] during setup, which stops the boot.
+/// With an OTLP endpoint set, spans are exported too ([`crate::otel`]).
 pub(crate) fn install() {
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    if let Some(tracer) = crate::otel::start() {
+        return install_exporting(filter, tracer);
+    }
     let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let subscriber = tracing_subscriber::registry()
         .with(filter)
@@ -27,7 +34,41 @@ pub(crate) fn install() {
     };
 }
 
-/// Checks `LOG_FORMAT`, `LOG_LEVEL` and `RUST_LOG`.
+/// The subscriber when spans are exported: the framework's own spans
+/// ([`TARGET`]) are on whatever the level, for the exporter only, so the
+/// log lines read the same with or without OpenTelemetry. A separate
+/// function, so the usual subscriber pays nothing for per-layer filters.
+fn install_exporting(filter: EnvFilter, tracer: SdkTracer) {
+    let filter = match format!("{TARGET}=info").parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
+    let logs = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target(TARGET, LevelFilter::OFF);
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let (pretty, json) = match std::env::var("LOG_FORMAT").as_deref() {
+        Ok("json") => (None, Some(lines.json().flatten_event(true))),
+        _ => (Some(lines), None),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            // Spans carry their own attributes; file, line, thread and
+            // busy/idle times would only weigh every span down.
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_location(false)
+                .with_threads(false)
+                .with_target(false)
+                .with_tracked_inactivity(false),
+        )
+        .with(crate::stream::Broadcast.with_filter(logs.clone()))
+        .with(tracing_subscriber::Layer::and_then(pretty, json).with_filter(logs))
+        .try_init();
+}
+
+/// Checks `LOG_FORMAT`, `LOG_LEVEL`, `RUST_LOG` and the OpenTelemetry variables.
 pub(crate) fn validate(config: &Config) -> Result<(), Error> {
     config.get_with("LOG_FORMAT", "pretty or json", (), |v| {
         matches!(v, "pretty" | "json").then_some(())
@@ -44,5 +85,6 @@ pub(crate) fn validate(config: &Config) -> Result<(), Error> {
         "a tracing filter such as info or my_crate=debug",
         (),
         |v| EnvFilter::try_new(v).ok().map(|_| ()),
-    )
+    )?;
+    crate::otel::validate(config)
 }
