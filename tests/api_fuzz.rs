@@ -31,16 +31,7 @@ async fn schemathesis_finds_nothing() {
             .status(),
         200
     );
-    let login: serde_json::Value = client
-        .post(format!("{}/auth/login", app.base))
-        .json(&user)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["token"].as_str().unwrap();
+    let token = support::login(&client, &app.base, "fuzz@example.com", "password1").await;
     let output = Command::new(schemathesis)
         .args(["run", &format!("{}/openapi.json", app.base)])
         .args(["--header", &format!("Authorization: Bearer {token}")])

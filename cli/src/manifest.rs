@@ -23,7 +23,7 @@ pub(crate) const TOOLS: &[&str] = &[
 
 /// Registry crates the domains crate needs in scope (derive macros emit
 /// paths into them).
-const DOMAINS_EXTERNAL: &[&str] = &[
+pub(crate) const DOMAINS_EXTERNAL: &[&str] = &[
     "serde",
     "serde_json",
     "tokio",

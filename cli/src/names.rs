@@ -3,6 +3,7 @@
 //! one would otherwise surface as a compile error in generated code.
 
 use crate::failure::Failure;
+use crate::manifest::DOMAINS_EXTERNAL;
 
 /// Rust's keywords, strict and reserved (edition 2024), which cannot be
 /// module names.
@@ -14,22 +15,18 @@ const KEYWORDS: &[&str] = &[
     "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
-/// Crates the domains crate depends on: a domain module of that name
-/// would make their paths (which derive macros emit) ambiguous.
-const DOMAINS_CRATE_NAMES: &[&str] = &[
-    "prelude",
-    "std",
-    "core",
-    "alloc",
-    "microcore",
-    "serde",
-    "serde_json",
-    "tokio",
-    "axum",
-    "utoipa",
-    "validator",
-    "sea_orm",
-];
+/// Names the domains crate has besides the registry crates it depends on
+/// ([`DOMAINS_EXTERNAL`]): a domain module of such a name would make their
+/// paths (which derive macros emit) ambiguous.
+const DOMAINS_OWN_NAMES: &[&str] = &["prelude", "std", "core", "alloc", "microcore"];
+
+/// Whether the domains crate already uses `name` (a module or a crate).
+fn used_by_domains(name: &str) -> bool {
+    DOMAINS_OWN_NAMES.contains(&name)
+        || DOMAINS_EXTERNAL
+            .iter()
+            .any(|krate| krate.replace('-', "_") == name)
+}
 
 /// Types every plugin file imports from the prelude: a plugin struct of
 /// that name would shadow them.
@@ -107,7 +104,7 @@ pub(crate) fn snake_case(kind: &str, name: &str) -> Result<(), Failure> {
 /// A domain name: snake_case, and not a name the domains crate uses.
 pub(crate) fn domain(name: &str) -> Result<(), Failure> {
     snake_case("domain", name)?;
-    if DOMAINS_CRATE_NAMES.contains(&name) {
+    if used_by_domains(name) {
         return Err(Failure::usage(format!(
             "'{name}' cannot be a domain name: the domains crate already uses that name (a module or a crate it depends on)"
         )));
@@ -159,7 +156,7 @@ pub(crate) fn package(name: &str) -> Result<(), Failure> {
     }
     let lib = name.replace('-', "_");
     if KEYWORDS.contains(&lib.as_str())
-        || DOMAINS_CRATE_NAMES.contains(&lib.as_str())
+        || used_by_domains(&lib)
         || lib == "domains"
         || lib == "test"
         || lib.starts_with("microcore")
