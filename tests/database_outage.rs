@@ -20,15 +20,12 @@ async fn a_lost_database_gives_503_then_recovers() {
     )
     .await;
     let client = &app.client;
-    let registered: Value = client
-        .post(app.url("/users"))
-        .json(&json!({"name": "Kept", "email": "kept@example.com", "password": "password1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let registered = support::json_of(
+        client
+            .post(app.url("/users"))
+            .json(&json!({"name": "Kept", "email": "kept@example.com", "password": "password1"})),
+    )
+    .await;
     let id = registered["data"]["id"].as_i64().expect("registered");
     let token = support::login(client, &app.base, "kept@example.com", "password1").await;
     let get_user = || {

@@ -3,6 +3,8 @@
 //! publishes, are reported naming both files.
 #![allow(missing_docs, missing_debug_implementations)]
 
+mod support;
+
 use domains::prelude::*;
 use microcore::lint::Severity;
 
@@ -65,13 +67,7 @@ impl AuditRefunds {
 
 #[tokio::test]
 async fn broken_contracts_name_both_files() {
-    let running = microcore_app::app()
-        .with_var("HTTP_PORT", "0")
-        .with_var("DATABASE_URL", "sqlite::memory:")
-        .with_var("AI_CONTEXT_PATH", "")
-        .boot()
-        .await
-        .unwrap();
+    let running = support::app::boot_in_memory().await;
     let findings = running.lint();
     running.shutdown().await;
 

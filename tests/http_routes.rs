@@ -2,6 +2,8 @@
 //! middleware per route and per plugin, Server-Sent Events and WebSocket.
 #![allow(missing_docs, missing_debug_implementations)]
 
+mod support;
+
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -63,13 +65,7 @@ fn ticks() -> impl futures::Stream<Item = std::result::Result<SseEvent, Infallib
 
 #[tokio::test]
 async fn groups_middleware_sse_and_websocket() {
-    let running = microcore_app::app()
-        .with_var("HTTP_PORT", "0")
-        .with_var("DATABASE_URL", "sqlite::memory:")
-        .with_var("AI_CONTEXT_PATH", "")
-        .boot()
-        .await
-        .unwrap();
+    let running = support::app::boot_in_memory().await;
     let addr = running.handle::<Http>().unwrap().local_addr().unwrap();
 
     let route = reqwest::get(format!("http://{addr}/mw/route"))

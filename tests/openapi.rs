@@ -4,21 +4,12 @@
 
 mod support;
 
-use serde_json::Value;
 use support::app::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_document_lists_every_route_with_its_contract() {
     let app = TestApp::start(Backend::Sqlite, &[]).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = support::json_of(app.client.get(app.url("/openapi.json"))).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = &doc["paths"];
     for (path, method) in [

@@ -11,7 +11,6 @@
 //!    every tool forgets what they registered;
 //! 5. every tool's `on_boot_complete`, in dependency order (http serves).
 
-use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -299,7 +298,7 @@ pub(crate) async fn guarded<T>(
         Ok(Ok(Err(e))) => Err((e.kind(), e.chain())),
         Ok(Err(panic)) => Err((
             ErrorKind::Internal,
-            format!("panicked: {}", panic_message(&*panic)),
+            format!("panicked: {}", crate::panic::message(&*panic)),
         )),
         Err(_) => Err((
             ErrorKind::Internal,
@@ -326,14 +325,6 @@ fn tool_failure(
     error!(tool = d.name, "tool failed: {message}");
     registry.set_tool_status(d.name, ToolStatus::Fail, message);
     Ok(())
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic payload".into())
 }
 
 /// Names live as long as the process: a few bytes per plugin per boot.

@@ -7,6 +7,18 @@ use microcore_http::Http;
 
 use super::services::{self, REDIS};
 
+/// The app booted on an in-memory SQLite database, on a free port, for
+/// tests of what plugins declare rather than of what they store.
+pub async fn boot_in_memory() -> Running {
+    microcore_app::app()
+        .with_var("HTTP_PORT", "0")
+        .with_var("DATABASE_URL", "sqlite::memory:")
+        .with_var("AI_CONTEXT_PATH", "")
+        .boot()
+        .await
+        .expect("the example app boots")
+}
+
 /// Which backends a test runs on: SQLite with in-memory state, or
 /// PostgreSQL with Redis state (the production pair).
 #[derive(Debug, Clone, Copy)]

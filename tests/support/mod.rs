@@ -144,17 +144,19 @@ pub fn wait_for_exit(app: &mut AppProcess, bound: Duration) -> std::process::Exi
     }
 }
 
+/// Sends `request` and reads the answer's JSON body, whatever its status.
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Logs `email` in at `base` (`http://host:port`); the bearer token.
 pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let body: serde_json::Value = client
-        .post(format!("{base}/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json_of(
+        client
+            .post(format!("{base}/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password})),
+    )
+    .await;
     body["data"]["token"]
         .as_str()
         .unwrap_or_else(|| panic!("login of {email} failed: {body}"))

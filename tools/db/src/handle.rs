@@ -306,6 +306,23 @@ impl Db {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A [`ConnectionTrait`] method taking one statement, with the signature
+/// `#[async_trait]` generates, run on the pool and timed as `$label`.
+macro_rules! timed_statement {
+    ($method:ident, $label:literal, $out:ty) => {
+        fn $method<'life0, 'async_trait>(
+            &'life0 self,
+            stmt: Statement,
+        ) -> BoxFuture<'async_trait, Result<$out, DbErr>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.timed($label, self.conn.$method(stmt))
+        }
+    };
+}
+
 /// `&db` works wherever sea-orm takes a connection. The signatures are what
 /// `#[async_trait]` generates for the trait, delegating to the pool.
 impl ConnectionTrait for Db {
@@ -313,16 +330,7 @@ impl ConnectionTrait for Db {
         self.conn.get_database_backend()
     }
 
-    fn execute_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<ExecResult, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.timed("execute", self.conn.execute_raw(stmt))
-    }
+    timed_statement!(execute_raw, "execute", ExecResult);
 
     fn execute_unprepared<'life0, 'life1, 'async_trait>(
         &'life0 self,
@@ -336,25 +344,6 @@ impl ConnectionTrait for Db {
         self.timed("execute_unprepared", self.conn.execute_unprepared(sql))
     }
 
-    fn query_one_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<Option<QueryResult>, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.timed("query_one", self.conn.query_one_raw(stmt))
-    }
-
-    fn query_all_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<Vec<QueryResult>, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.timed("query_all", self.conn.query_all_raw(stmt))
-    }
+    timed_statement!(query_one_raw, "query_one", Option<QueryResult>);
+    timed_statement!(query_all_raw, "query_all", Vec<QueryResult>);
 }

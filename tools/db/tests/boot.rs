@@ -7,8 +7,7 @@ mod common;
 
 use std::process::ExitCode;
 
-use common::TestDb;
-use microcore::App;
+use common::{TestDb, app, db_boot_error, on_both_backends};
 use microcore_db::{Db, MigrationState};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -30,13 +29,6 @@ microcore_db::migration_entry! {
     up_postgres: "ALTER TABLE items ADD COLUMN price BIGINT NOT NULL DEFAULT 0;",
     down_sqlite: Some("ALTER TABLE items DROP COLUMN price;"),
     down_postgres: Some("ALTER TABLE items DROP COLUMN price;"),
-}
-
-fn app(url: &str) -> App {
-    App::linked()
-        .retain_tools(|t| ["config", "db"].contains(&t.name))
-        .retain_plugins(|_| false)
-        .with_var("DATABASE_URL", url)
 }
 
 async fn items(db: &Db) -> i64 {
@@ -74,8 +66,10 @@ async fn boot_applies_linked_migrations_once(test: TestDb) {
     running.shutdown().await;
 }
 
-async fn auto_migrate_off_leaves_them_pending(test: TestDb) {
-    let running = app(&test.url)
+/// Each migration's state, as a boot that applies none
+/// (`DB_AUTO_MIGRATE=false`) reads it.
+async fn states_without_migrating(url: &str) -> Vec<MigrationState> {
+    let running = app(url)
         .with_var("DB_AUTO_MIGRATE", "false")
         .boot()
         .await
@@ -85,8 +79,13 @@ async fn auto_migrate_off_leaves_them_pending(test: TestDb) {
         .migration_status(&microcore_db::MIGRATIONS)
         .await
         .unwrap();
-    assert!(status.iter().all(|m| m.state == MigrationState::Pending));
     running.shutdown().await;
+    status.into_iter().map(|m| m.state).collect()
+}
+
+async fn auto_migrate_off_leaves_them_pending(test: TestDb) {
+    let states = states_without_migrating(&test.url).await;
+    assert!(states.iter().all(|s| *s == MigrationState::Pending));
 }
 
 on_both_backends!(
@@ -96,15 +95,7 @@ on_both_backends!(
 
 #[tokio::test]
 async fn an_unknown_scheme_stops_the_boot_naming_database_url() {
-    let e = app("mysql://root:pw@localhost/app")
-        .boot()
-        .await
-        .unwrap_err();
-    let message = e.to_string();
-    assert!(
-        message.starts_with("error: tool 'db' (tools/db/src/tool.rs:"),
-        "{message}"
-    );
+    let message = db_boot_error(app("mysql://root:pw@localhost/app")).await;
     assert!(
         message.contains("DATABASE_URL='mysql://root:***@localhost/app' is invalid: expected sqlite://<file>, sqlite::memory: or postgres://"),
         "{message}"
@@ -113,11 +104,7 @@ async fn an_unknown_scheme_stops_the_boot_naming_database_url() {
 
 #[tokio::test]
 async fn an_unreachable_database_stops_the_boot_with_the_masked_url() {
-    let e = app("postgres://postgres:hunter2@127.0.0.1:1/x")
-        .boot()
-        .await
-        .unwrap_err();
-    let message = e.to_string();
+    let message = db_boot_error(app("postgres://postgres:hunter2@127.0.0.1:1/x")).await;
     assert!(
         message.contains("failed to start: cannot connect to the database at postgres://postgres:***@127.0.0.1:1/x (DATABASE_URL): "),
         "{message}"
@@ -136,21 +123,7 @@ fn migrate(url: &str, args: &[&str]) -> ExitCode {
 }
 
 fn status_of(url: &str) -> Vec<MigrationState> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let running = app(url)
-            .with_var("DB_AUTO_MIGRATE", "false")
-            .boot()
-            .await
-            .unwrap();
-        let db: Db = running.handle().unwrap();
-        let status = db
-            .migration_status(&microcore_db::MIGRATIONS)
-            .await
-            .unwrap();
-        running.shutdown().await;
-        status.into_iter().map(|m| m.state).collect()
-    })
+    in_runtime(states_without_migrating(url))
 }
 
 fn the_migrate_command_does_what_it_is_asked(test: TestDb) {

@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::TestDb;
-use microcore::App;
+use common::{TestDb, app, db_boot_error, on_both_backends};
 
 microcore_db::migration_entry! {
     domain: "shop",
@@ -17,18 +16,7 @@ microcore_db::migration_entry! {
 }
 
 async fn a_broken_migration_stops_the_boot(test: TestDb) {
-    let e = App::linked()
-        .retain_tools(|t| ["config", "db"].contains(&t.name))
-        .retain_plugins(|_| false)
-        .with_var("DATABASE_URL", &test.url)
-        .boot()
-        .await
-        .unwrap_err();
-    let message = e.to_string();
-    assert!(
-        message.starts_with("error: tool 'db' (tools/db/src/tool.rs:"),
-        "{message}"
-    );
+    let message = db_boot_error(app(&test.url)).await;
     assert!(
         message.contains(
             "failed to start: migration domains/shop/migrations/0001_create_orders.sql failed at statement 2 of 2 (line 4):\n    CREATE TABLE order_lines"

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestDb;
+use common::{TestDb, on_both_backends};
 use microcore::container::{Container, Wiring};
 use microcore::registry::Registry;
 use microcore::{Error, ErrorKind, Health, ToolContext};

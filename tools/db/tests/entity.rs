@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, on_both_backends};
 use microcore::{Error, ErrorKind};
 use microcore_db::{Db, DbSettings, Migration, Selection};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, on_both_backends};
 use microcore_db::{Db, DbSettings, Migration, MigrationState, Selection};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 

@@ -146,6 +146,32 @@ pub(crate) fn default_group<F>(owner: &str, topic: &str) -> String {
     }
 }
 
+/// Erases `handler`, a method of `plugin`, into a [`Handler`]: a payload
+/// that does not decode into `T` is undecodable, an error is a failure, and
+/// `done` turns what the handler returned into the outcome.
+fn erase<P, F, T, R, Fut, D>(plugin: &Arc<P>, handler: F, done: D) -> Handler
+where
+    P: Send + Sync + 'static,
+    F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+    T: DeserializeOwned + Send + 'static,
+    D: Fn(R) -> Outcome + Copy + Send + Sync + 'static,
+{
+    let (plugin, handler) = (plugin.clone(), Arc::new(handler));
+    Arc::new(move |envelope, attempt| {
+        let (plugin, handler) = (plugin.clone(), handler.clone());
+        Box::pin(async move {
+            match Event::<T>::decode(envelope, attempt) {
+                Err(reason) => Outcome::Undecodable(reason),
+                Ok(event) => match handler(plugin, event).await {
+                    Ok(value) => done(value),
+                    Err(e) => Outcome::Failed(e),
+                },
+            }
+        })
+    })
+}
+
 impl EventBus {
     /// Runs `handler`, a method of `plugin`, for every event on `topic`
     /// (once per consumer group); `.await` to start it.
@@ -167,19 +193,7 @@ impl EventBus {
         T: DeserializeOwned + Send + 'static,
     {
         let group = default_group::<F>(self.owner, topic);
-        let (plugin, handler) = (plugin.clone(), Arc::new(handler));
-        let erased: Handler = Arc::new(move |envelope, attempt| {
-            let (plugin, handler) = (plugin.clone(), handler.clone());
-            Box::pin(async move {
-                match Event::<T>::decode(envelope, attempt) {
-                    Err(reason) => Outcome::Undecodable(reason),
-                    Ok(event) => match handler(plugin, event).await {
-                        Ok(()) => Outcome::Done(None),
-                        Err(e) => Outcome::Failed(e),
-                    },
-                }
-            })
-        });
+        let erased = erase(plugin, handler, |()| Outcome::Done(None));
         self.prepare(topic, group, erased, false)
     }
 
@@ -225,23 +239,13 @@ impl EventBus {
         R: Serialize,
     {
         let group = default_group::<F>(self.owner, topic);
-        let (plugin, handler) = (plugin.clone(), Arc::new(handler));
-        let erased: Handler = Arc::new(move |envelope, attempt| {
-            let (plugin, handler) = (plugin.clone(), handler.clone());
-            Box::pin(async move {
-                match Event::<T>::decode(envelope, attempt) {
-                    Err(reason) => Outcome::Undecodable(reason),
-                    Ok(event) => match handler(plugin, event).await {
-                        Ok(reply) => match serde_json::to_value(&reply) {
-                            Ok(value) => Outcome::Done(Some(value)),
-                            Err(e) => Outcome::Failed(Error::internal(format!(
-                                "the reply cannot be serialized: {e}"
-                            ))),
-                        },
-                        Err(e) => Outcome::Failed(e),
-                    },
-                }
-            })
+        let erased = erase(plugin, handler, |reply: R| {
+            match serde_json::to_value(&reply) {
+                Ok(value) => Outcome::Done(Some(value)),
+                Err(e) => Outcome::Failed(Error::internal(format!(
+                    "the reply cannot be serialized: {e}"
+                ))),
+            }
         });
         self.prepare(topic, group, erased, true)
     }

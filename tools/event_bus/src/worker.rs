@@ -124,7 +124,7 @@ impl Worker {
             .unwrap_or_else(|panic| {
                 Outcome::Failed(Error::internal(format!(
                     "panicked: {}",
-                    panic_message(&*panic)
+                    microcore::panic::message(&*panic)
                 )))
             });
         match outcome {
@@ -218,14 +218,6 @@ fn unsettled_limit(max_attempts: u32) -> u32 {
     max_attempts
         .saturating_mul(2)
         .max(max_attempts.saturating_add(2))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic payload".into())
 }
 
 #[cfg(test)]

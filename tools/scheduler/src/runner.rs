@@ -238,7 +238,7 @@ async fn execute(core: Arc<Core>, claim: Claim) {
     let outcome = match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.chain()),
-        Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
+        Err(panic) => Err(format!("panicked: {}", microcore::panic::message(&*panic))),
     };
     if let Some(registry) = core.registry.get() {
         registry.record(
@@ -275,12 +275,4 @@ async fn execute(core: Arc<Core>, claim: Claim) {
     // Not written: the claim stays `running` until its lease runs out, and
     // then the job runs again (at least once, never lost).
     let _ = report(&core, written);
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic payload".into())
 }

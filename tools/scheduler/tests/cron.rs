@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Timelike as _, Utc};
-use common::{TestDb, eventually};
+use common::{TestDb, assert_done_first_time, eventually};
 use microcore::Result;
-use microcore_scheduler::{JobKind, JobRun, JobStatus};
+use microcore_scheduler::{JobKind, JobRun};
 
 #[derive(Default)]
 struct Ticker {
@@ -62,16 +62,7 @@ async fn every_second_fires_repeatedly(db: TestDb) {
     let records = scheduler.records("tick").await.unwrap();
     let recorded: Vec<DateTime<Utc>> = records.iter().map(|r| r.scheduled).collect();
     assert_eq!(recorded, times);
-    assert!(
-        records
-            .iter()
-            .all(|r| r.status == JobStatus::Done && r.attempts == 1)
-    );
-    assert!(
-        records
-            .iter()
-            .all(|r| r.claimed_by.as_deref() == Some(scheduler.instance()))
-    );
+    assert_done_first_time(&records, &[scheduler.instance()]);
 
     // Stopped means stopped: no fire runs any more.
     let after_stop = ticker.count();

@@ -10,11 +10,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::TestDb;
+use common::{TestDb, assert_done_first_time};
 use microcore::prelude::*;
 use microcore_config as _;
 use microcore_db::Db;
-use microcore_scheduler::{JobRun, JobStatus, Scheduler};
+use microcore_scheduler::{JobRun, Scheduler};
 use sea_orm::{ConnectionTrait, Statement};
 
 /// Which replica ran which fire (by scheduled time, in milliseconds).
@@ -80,16 +80,7 @@ async fn two_schedulers_run_each_fire_once(db: TestDb) {
     let records = schedulers[0].records("tick").await.unwrap();
     assert_eq!(records.len(), fires);
     let instances: Vec<&str> = schedulers.iter().map(|s| s.instance()).collect();
-    assert!(
-        records
-            .iter()
-            .all(|r| r.status == JobStatus::Done && r.attempts == 1)
-    );
-    assert!(
-        records
-            .iter()
-            .all(|r| instances.contains(&r.claimed_by.as_deref().unwrap_or("")))
-    );
+    assert_done_first_time(&records, &instances);
 }
 
 on_both_backends!(two_schedulers_run_each_fire_once);

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::future::BoxFuture;
-use microcore::{Error, Result};
+use microcore::Result;
 use tokio::sync::{mpsc, watch};
 
-use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee};
+use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee, group_gone, no_dead_letter};
 use crate::Envelope;
 
 /// The in-process driver (`memory://`).
@@ -162,16 +162,13 @@ impl Driver for MemoryDriver {
                 let at = dead
                     .iter()
                     .position(|d| d.id == id)
-                    .ok_or_else(|| Error::not_found(format!("no dead letter with id '{id}'")))?;
+                    .ok_or_else(|| no_dead_letter(id))?;
                 dead.remove(at)
             };
             let Some(group) = self.shared.group(&letter.envelope.event, &letter.group) else {
-                let why = format!(
-                    "group '{}' no longer consumes '{}': nothing to replay dead letter '{id}' into",
-                    letter.group, letter.envelope.event
-                );
+                let gone = group_gone(&letter.group, &letter.envelope.event, id);
                 lock(&self.shared.dead).push(letter);
-                return Err(Error::not_found(why));
+                return Err(gone);
             };
             let _ = group.tx.send(Queued {
                 envelope: Arc::new(letter.envelope),

@@ -13,6 +13,7 @@ mod memory;
 mod nats;
 mod recording;
 mod redis;
+mod releases;
 mod sqlite;
 mod stored;
 
@@ -244,6 +245,19 @@ pub fn redact(url: &str) -> String {
         }
         _ => shown,
     }
+}
+
+/// What [`Driver::replay`] answers for an id that names no dead letter.
+pub(crate) fn no_dead_letter(id: &str) -> Error {
+    Error::not_found(format!("no dead letter with id '{id}'"))
+}
+
+/// What [`Driver::replay`] answers for dead letter `id` when its `group`
+/// no longer consumes its `topic`.
+pub(crate) fn group_gone(group: &str, topic: &str, id: &str) -> Error {
+    Error::not_found(format!(
+        "group '{group}' no longer consumes '{topic}': nothing to replay dead letter '{id}' into"
+    ))
 }
 
 /// A backend error while serving: a 503 for callers, the cause in logs.

@@ -5,10 +5,10 @@
 //! list), with no app booted and no handler of another plugin running.
 
 use futures::future::BoxFuture;
-use microcore::{Error, Result};
+use microcore::Result;
 use tokio::sync::watch;
 
-use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee};
+use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee, no_dead_letter};
 use crate::Envelope;
 
 /// A transport that keeps nothing and delivers nothing (the handle records).
@@ -42,7 +42,7 @@ impl Driver for RecordingDriver {
     }
 
     fn replay<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { Err(Error::not_found(format!("no dead letter with id '{id}'"))) })
+        Box::pin(async move { Err(no_dead_letter(id)) })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

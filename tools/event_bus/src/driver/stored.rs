@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use microcore::Error;
 use serde::{Deserialize, Serialize};
 
 use super::{DeadLetter, Delivery};
@@ -49,6 +50,12 @@ impl StoredLetter {
             attempts: 1,
             failed_at: Utc::now(),
         }
+    }
+
+    /// Dead letter `id` from its stored `text`.
+    pub(crate) fn parse(id: &str, text: &[u8]) -> microcore::Result<Self> {
+        serde_json::from_slice(text)
+            .map_err(|e| Error::internal(format!("dead letter '{id}' is unreadable: {e}")))
     }
 
     pub(crate) fn into_dead_letter(self, id: String) -> DeadLetter {

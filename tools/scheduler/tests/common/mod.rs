@@ -1,54 +1,36 @@
-//! A database of its own for each test: a SQLite file in a temporary
-//! folder, or a PostgreSQL database `mc_sched_<random>` on the local
-//! server, dropped `WITH (FORCE)` when the test ends (even when it fails).
+//! What the scheduler's suites share: a database of its own for each test
+//! (see `microcore-test-support`) with a scheduler on it, quick settings,
+//! waiting for a condition, and the check that fires ran once each.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
+use std::ops::Deref;
 use std::time::Duration;
 
 use microcore_db::{Db, DbSettings};
-use microcore_scheduler::{Scheduler, SchedulerSettings};
-use sea_orm::{ConnectionTrait, Database};
+use microcore_scheduler::{JobRecord, JobStatus, Scheduler, SchedulerSettings};
 
-/// The server every PostgreSQL test creates its database on.
-pub const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// One test's database, with the scheduler's shortcuts.
+pub struct TestDb(microcore_test_support::TestDb);
 
-/// One test's database.
-pub struct TestDb {
-    pub url: String,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
+impl Deref for TestDb {
+    type Target = microcore_test_support::TestDb;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestDb {
     /// A SQLite file in a fresh temporary folder.
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display());
-        Self {
-            url,
-            pg_name: None,
-            _dir: Some(dir),
-        }
+        Self(microcore_test_support::TestDb::sqlite().await)
     }
 
     /// A fresh PostgreSQL database.
     pub async fn postgres() -> Self {
-        let name = format!("mc_sched_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(POSTGRES_ADMIN)
-            .await
-            .expect("PostgreSQL runs on 127.0.0.1:5432");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("CREATE DATABASE");
-        drop(admin.close().await);
-        Self {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            pg_name: Some(name),
-            _dir: None,
-        }
+        Self(microcore_test_support::TestDb::postgres().await)
     }
 
     /// A new connection pool to this database (a replica of its own).
@@ -76,33 +58,6 @@ pub fn quick() -> SchedulerSettings {
     }
 }
 
-async fn drop_pg(name: &str) {
-    if let Ok(admin) = Database::connect(POSTGRES_ADMIN).await {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-        drop(admin.close().await);
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot be blocked on:
-        // clean up from a thread with a runtime of its own.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(drop_pg(&name));
-        });
-        let _ = cleanup.join();
-    }
-}
-
 /// Waits until `done` says yes, checking every 50 ms, for at most `limit`;
 /// whether it did.
 pub async fn eventually<F, Fut>(limit: Duration, mut done: F) -> bool
@@ -122,26 +77,31 @@ where
     }
 }
 
-/// Generates `sqlite::<name>` and `postgres::<name>` tests from
-/// `async fn <name>(db: TestDb)`.
+/// Asserts that every record is done on its first attempt, run by one of
+/// `instances`.
+pub fn assert_done_first_time(records: &[JobRecord], instances: &[&str]) {
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == JobStatus::Done && r.attempts == 1),
+        "{records:?}"
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| instances.contains(&r.claimed_by.as_deref().unwrap_or(""))),
+        "not all run by {instances:?}: {records:?}"
+    );
+}
+
+/// [`microcore_test_support::on_both_backends!`] on a runtime of two
+/// threads: the scheduler's loop runs beside the test that waits on it.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::common::TestDb::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::common::TestDb::postgres().await).await;
-                }
-            )*
-        }
+        microcore_test_support::on_both_backends!(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $($name),*
+        );
     };
 }

@@ -26,7 +26,8 @@ use microcore::{Error, Result};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::{GROUP_HEADER, Shared, lock, unavailable};
+use super::{GROUP_HEADER, Shared, unavailable};
+use crate::bus::lock;
 use crate::driver::stored::{self, StoredLetter};
 use crate::driver::{Consumer, Delivery};
 
@@ -191,9 +192,7 @@ impl Drop for NatsConsumer {
                 }
             }
         });
-        let mut releases = lock(&self.shared.releases);
-        releases.retain(|t| !t.is_finished());
-        releases.push(task);
+        self.shared.releases.track(task);
     }
 }
 

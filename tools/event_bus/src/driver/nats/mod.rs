@@ -22,7 +22,7 @@
 mod consumer;
 mod names;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::connection::State;
@@ -37,10 +37,10 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use microcore::{Error, Result};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use super::releases::Releases;
 use super::stored::{StoredLetter, sorted_letters};
-use super::{Consumer, DeadLetter, Driver, Guarantee, redact};
+use super::{Consumer, DeadLetter, Driver, Guarantee, group_gone, no_dead_letter, redact};
 use crate::request::is_inbox;
 use crate::{DriverOptions, Envelope};
 use consumer::{InboxConsumer, NatsConsumer};
@@ -85,7 +85,7 @@ pub(super) struct Shared {
     claim_after: Duration,
     closed: watch::Sender<bool>,
     /// Hand-overs of dropped consumers still running, awaited at close.
-    releases: Mutex<Vec<JoinHandle<()>>>,
+    releases: Releases,
 }
 
 impl std::fmt::Debug for Shared {
@@ -94,10 +94,6 @@ impl std::fmt::Debug for Shared {
             .field("stream", &self.names.stream())
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Error {
@@ -274,7 +270,7 @@ impl NatsDriver {
             names: Names::new(&options.prefix),
             claim_after: options.claim_after,
             closed: watch::channel(false).0,
-            releases: Mutex::default(),
+            releases: Releases::default(),
         };
         shared.ensure_streams().await?;
         Ok(Self {
@@ -380,12 +376,11 @@ impl Driver for NatsDriver {
     fn replay<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let shared = &self.shared;
-            let missing = || Error::not_found(format!("no dead letter with id '{id}'"));
             if !id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return Err(missing());
+                return Err(no_dead_letter(id));
             }
             let (events, dead) = shared.ensure_streams().await?;
             let stored = match dead
@@ -394,31 +389,27 @@ impl Driver for NatsDriver {
             {
                 Ok(message) => message,
                 Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
-                    return Err(missing());
+                    return Err(no_dead_letter(id));
                 }
                 Err(e) => return Err(unavailable(e)),
             };
-            let letter: StoredLetter = serde_json::from_slice(&stored.payload)
-                .map_err(|e| Error::internal(format!("dead letter '{id}' is unreadable: {e}")))?;
+            let letter = StoredLetter::parse(id, &stored.payload)?;
             match events
                 .consumer_info(shared.names.consumer(&letter.topic, &letter.group))
                 .await
             {
                 Ok(_) => {}
                 Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => {
-                    return Err(Error::not_found(format!(
-                        "group '{}' no longer consumes '{}': nothing to replay dead letter '{id}' into",
-                        letter.group, letter.topic
-                    )));
+                    return Err(group_gone(&letter.group, &letter.topic, id));
                 }
                 Err(e) => return Err(unavailable(e)),
             }
             // Deleting first makes a replay happen once, however many race.
             match dead.delete_message(stored.sequence).await {
                 Ok(true) => {}
-                Ok(false) => return Err(missing()),
+                Ok(false) => return Err(no_dead_letter(id)),
                 Err(e) if matches!(e.kind(), DeleteMessageErrorKind::JetStream(_)) => {
-                    return Err(missing());
+                    return Err(no_dead_letter(id));
                 }
                 Err(e) => return Err(unavailable(e)),
             }
@@ -460,10 +451,7 @@ impl Driver for NatsDriver {
         let shared = self.shared.clone();
         shared.closed.send_replace(true);
         Box::pin(async move {
-            let releases = std::mem::take(&mut *lock(&shared.releases));
-            let _ =
-                tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(releases))
-                    .await;
+            shared.releases.wait(Duration::from_secs(3)).await;
             let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.flush()).await;
         })
     }

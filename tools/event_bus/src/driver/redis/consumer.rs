@@ -29,7 +29,8 @@ use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, St
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{INBOX_TTL, Shared, lock, manager_config, scripts, unavailable};
+use super::{INBOX_TTL, Shared, manager_config, scripts, unavailable};
+use crate::bus::lock;
 use crate::driver::stored::{self, StoredLetter};
 use crate::driver::{Consumer, Delivery};
 
@@ -429,9 +430,7 @@ impl Drop for RedisConsumer {
             let _ = renewer.await;
             release(&shared, &names, held.ids).await
         });
-        let mut releases = lock(&self.shared.releases);
-        releases.retain(|t| !t.is_finished());
-        releases.push(task);
+        self.shared.releases.track(task);
     }
 }
 

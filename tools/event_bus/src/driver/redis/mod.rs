@@ -29,10 +29,11 @@ use microcore::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use super::releases::Releases;
 use super::stored::{StoredLetter, sorted_letters};
-use super::{Consumer, DeadLetter, Driver, Guarantee};
+use super::{Consumer, DeadLetter, Driver, Guarantee, group_gone, no_dead_letter};
+use crate::bus::lock;
 use crate::request::is_inbox;
 use crate::{DriverOptions, Envelope};
 use consumer::RedisConsumer;
@@ -84,7 +85,7 @@ pub(super) struct Shared {
     /// Inbox streams this process created, deleted at close.
     inboxes: Mutex<Vec<String>>,
     /// Hand-overs of dropped consumers still running, awaited at close.
-    releases: Mutex<Vec<JoinHandle<()>>>,
+    releases: Releases,
 }
 
 impl std::fmt::Debug for Shared {
@@ -94,10 +95,6 @@ impl std::fmt::Debug for Shared {
             .field("node", &self.node)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn unavailable(e: RedisError) -> Error {
@@ -208,7 +205,7 @@ impl RedisDriver {
                 next_consumer: AtomicU64::new(1),
                 closed: watch::channel(false).0,
                 inboxes: Mutex::default(),
-                releases: Mutex::default(),
+                releases: Releases::default(),
             }),
         })
     }
@@ -296,15 +293,13 @@ impl Driver for RedisDriver {
     fn replay<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let shared = &self.shared;
-            let missing = || Error::not_found(format!("no dead letter with id '{id}'"));
             let text: Option<Vec<u8>> = redis::cmd("HGET")
                 .arg(shared.dead_key())
                 .arg(id)
                 .query_async(&mut shared.conn())
                 .await
                 .map_err(unavailable)?;
-            let letter: StoredLetter = serde_json::from_slice(&text.ok_or_else(missing)?)
-                .map_err(|e| Error::internal(format!("dead letter '{id}' is unreadable: {e}")))?;
+            let letter = StoredLetter::parse(id, &text.ok_or_else(|| no_dead_letter(id))?)?;
             let outcome: i64 = scripts::REPLAY
                 .key(shared.dead_key())
                 .key(shared.stream_key(&letter.topic))
@@ -316,11 +311,8 @@ impl Driver for RedisDriver {
                 .map_err(unavailable)?;
             match outcome {
                 1 => Ok(()),
-                0 => Err(missing()),
-                _ => Err(Error::not_found(format!(
-                    "group '{}' no longer consumes '{}': nothing to replay dead letter '{id}' into",
-                    letter.group, letter.topic
-                ))),
+                0 => Err(no_dead_letter(id)),
+                _ => Err(group_gone(&letter.group, &letter.topic, id)),
             }
         })
     }
@@ -339,10 +331,7 @@ impl Driver for RedisDriver {
         let shared = self.shared.clone();
         shared.closed.send_replace(true);
         Box::pin(async move {
-            let releases = std::mem::take(&mut *lock(&shared.releases));
-            let _ =
-                tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(releases))
-                    .await;
+            shared.releases.wait(Duration::from_secs(3)).await;
             let inboxes = std::mem::take(&mut *lock(&shared.inboxes));
             if !inboxes.is_empty() {
                 let mut conn = shared.conn();

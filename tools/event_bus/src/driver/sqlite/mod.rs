@@ -26,7 +26,7 @@ use sea_orm::sqlx::{self, Connection};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee, unavailable};
+use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee, no_dead_letter, unavailable};
 use crate::Envelope;
 use writer::{Job, Op, Out, Wakers};
 
@@ -204,7 +204,7 @@ impl Driver for SqliteDriver {
                 now: now_ms(),
             };
             match call(&self.jobs, op).await? {
-                Out::Missing => Err(Error::not_found(format!("no dead letter with id '{id}'"))),
+                Out::Missing => Err(no_dead_letter(id)),
                 _ => Ok(()),
             }
         })
