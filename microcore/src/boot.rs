@@ -9,7 +9,8 @@
 //! 4. plugins, by name: `SKIPPED` if a tool they need failed, else built and
 //!    their `on_boot` run; an error, panic or timeout marks them `DEAD` and
 //!    every tool forgets what they registered;
-//! 5. every tool's `on_boot_complete`, in dependency order (http serves).
+//! 5. every tool's `on_boot_complete`, in dependency order (http serves);
+//! 6. memory only boot used goes back to the OS (`memory.rs`).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -97,6 +98,7 @@ impl App {
     /// configuration. Failing plugins and non-critical tools do not stop it.
     pub async fn boot(mut self) -> Result<Running, BootError> {
         let started = Instant::now();
+        crate::memory::keep_big_buffers_unpooled();
         let mut pre_boots: Vec<fn()> = self.tools.iter().map(|t| t.pre_boot).collect();
         pre_boots.dedup_by_key(|f| *f as usize);
         pre_boots.iter().for_each(|f| f());
@@ -210,7 +212,7 @@ impl App {
         if !self.dry_run {
             running.log_lints();
         }
-        release_boot_memory();
+        crate::memory::release_boot_memory();
         Ok(running)
     }
 }
@@ -330,18 +332,4 @@ fn tool_failure(
 /// Names live as long as the process: a few bytes per plugin per boot.
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
-}
-
-/// Boot allocates and frees a lot once (migrations, the OpenAPI document,
-/// AI_CONTEXT.md, lints), and glibc keeps freed pages that are not at the
-/// top of a heap resident. Give them back, so the idle footprint is what
-/// the app holds (a quarter MiB for the example app).
-#[allow(unsafe_code)]
-fn release_boot_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the OS; glibc makes
-    // it thread-safe, and it touches nothing the program can reach.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }

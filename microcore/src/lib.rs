@@ -39,6 +39,7 @@ pub mod graph;
 pub mod handle;
 pub mod lifecycle;
 pub mod lint;
+mod memory;
 pub mod panic;
 pub mod prelude;
 pub mod registry;
