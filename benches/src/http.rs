@@ -14,7 +14,7 @@ use crate::fixtures::{self, USER_ID};
 use crate::load::{self, LoadReport};
 use crate::paths::{bench_dir, fresh_workdir};
 use crate::report::{Table, provenance, ratio, verdict};
-use crate::server::{Running, Server, rss_kib};
+use crate::server::{Running, Server, cpu_us, rss_kib};
 use crate::stats::{median, median_ms};
 
 /// The knobs of the comparison.
@@ -62,17 +62,30 @@ struct Medians {
     p99_ms: f64,
     errors: u64,
     rss_kib: f64,
+    cpu_us: f64,
 }
 
-fn medians(rounds: &[(LoadReport, u64)]) -> Medians {
-    let of =
-        |f: &dyn Fn(&(LoadReport, u64)) -> f64| median(&rounds.iter().map(f).collect::<Vec<_>>());
+/// One measured round of one server on one route.
+#[derive(Debug, Clone)]
+struct Round {
+    report: LoadReport,
+    /// Resident memory halfway through.
+    rss_kib: u64,
+    /// The server's CPU time (user + system, all threads) per request:
+    /// what callgrind's user-space instruction count leaves out (syscalls,
+    /// wake-ups), and steadier than throughput on a shared box.
+    cpu_us: f64,
+}
+
+fn medians(rounds: &[Round]) -> Medians {
+    let of = |f: &dyn Fn(&Round) -> f64| median(&rounds.iter().map(f).collect::<Vec<_>>());
     Medians {
-        rps: of(&|r| r.0.rps()),
-        p50_ms: of(&|r| r.0.latency_ms(50.0)),
-        p99_ms: of(&|r| r.0.latency_ms(99.0)),
-        errors: rounds.iter().map(|r| r.0.errors).sum(),
-        rss_kib: of(&|r| r.1 as f64),
+        rps: of(&|r| r.report.rps()),
+        p50_ms: of(&|r| r.report.latency_ms(50.0)),
+        p99_ms: of(&|r| r.report.latency_ms(99.0)),
+        errors: rounds.iter().map(|r| r.report.errors).sum(),
+        rss_kib: of(&|r| r.rss_kib as f64),
+        cpu_us: of(&|r| r.cpu_us),
     }
 }
 
@@ -134,7 +147,9 @@ pub(crate) async fn run(
                     tokio::time::sleep(half).await;
                     rss_kib(pid)
                 });
+                let cpu_before = cpu_us(pid);
                 let report = load::run(addr, gets, options.connections, options.round).await;
+                let cpu = cpu_us(pid).saturating_sub(cpu_before);
                 let rss = sampler.await.unwrap_or(0);
                 eprintln!(
                     "  round {}/{} {name} {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
@@ -146,7 +161,12 @@ pub(crate) async fn run(
                     report.latency_ms(99.0),
                     report.errors
                 );
-                results[s][r].push((report, rss));
+                let requests = (report.ok + report.errors).max(1);
+                results[s][r].push(Round {
+                    cpu_us: cpu as f64 / requests as f64,
+                    report,
+                    rss_kib: rss,
+                });
             }
         }
     }
@@ -312,6 +332,13 @@ fn render_http(
             format!("{:.0} req/s", b.rps),
             ratio(a.rps, b.rps),
             format!("≥ 0.95×: {}", verdict(a.rps >= THROUGHPUT_TARGET * b.rps)),
+        ]);
+        table.row(vec![
+            format!("{name}: server CPU per request (user + sys)"),
+            format!("{:.1} µs", a.cpu_us),
+            format!("{:.1} µs", b.cpu_us),
+            ratio(a.cpu_us, b.cpu_us),
+            String::new(),
         ]);
         table.row(vec![
             format!("{name}: latency p50 / p99"),

@@ -195,6 +195,26 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
+/// CPU time process `pid` has used so far (user + system, all its
+/// threads), in µs; 0 if it cannot be read.
+pub(crate) fn cpu_us(pid: u32) -> u64 {
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in ticks of
+    // USER_HZ (100 on Linux, fixed by its ABI); the command name, field 2,
+    // is in parentheses and may hold spaces, so count after its ')'.
+    const US_PER_TICK: u64 = 1_000_000 / 100;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some((_, after_name)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let ticks: Vec<u64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    ticks.iter().sum::<u64>() * US_PER_TICK
+}
+
 /// Resident memory of process `pid` now, in KiB (`VmRSS`).
 pub(crate) fn rss_kib(pid: u32) -> u64 {
     status_field(pid, "VmRSS:")
@@ -228,5 +248,21 @@ mod tests {
         assert!(status_field(pid, "VmRSS:") > 0);
         assert!(status_field(pid, "VmHWM:") >= status_field(pid, "VmRSS:") / 2);
         assert_eq!(status_field(pid, "NoSuchField:"), 0);
+    }
+
+    #[test]
+    fn counts_this_process_cpu_time() {
+        let pid = std::process::id();
+        let before = cpu_us(pid);
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(
+            cpu_us(pid) > before,
+            "100 ms of spinning counted no CPU time"
+        );
+        assert_eq!(cpu_us(u32::MAX), 0);
     }
 }
