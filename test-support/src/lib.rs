@@ -51,6 +51,16 @@ async fn try_drop_database(name: &str) -> Result<(), DbErr> {
 }
 
 /// One test's database, removed when dropped.
+///
+/// ```no_run
+/// use microcore_test_support::TestDb;
+///
+/// # async fn a_test() {
+/// let db = TestDb::postgres().await; // or TestDb::sqlite()
+/// assert!(db.url.starts_with("postgres://"));
+/// // ... boot a tool or the app with DATABASE_URL = db.url ...
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TestDb {
     /// The URL to connect to (`DATABASE_URL`).
