@@ -206,13 +206,13 @@ pub(crate) fn cpu_us(pid: u32) -> u64 {
     let Some((_, after_name)) = stat.rsplit_once(')') else {
         return 0;
     };
-    let ticks: Vec<u64> = after_name
+    let ticks: u64 = after_name
         .split_whitespace()
         .skip(11)
         .take(2)
-        .filter_map(|t| t.parse().ok())
-        .collect();
-    ticks.iter().sum::<u64>() * US_PER_TICK
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    ticks * US_PER_TICK
 }
 
 /// Resident memory of process `pid` now, in KiB (`VmRSS`).

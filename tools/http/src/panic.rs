@@ -88,11 +88,7 @@ where
 }
 
 fn panic_response(panic: &(dyn Any + Send)) -> Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let message = microcore::panic::message(panic);
     tracing::error!("handler panicked: {message}");
     error_envelope(
         StatusCode::INTERNAL_SERVER_ERROR,
