@@ -25,7 +25,7 @@ use crate::container::{Container, Wiring};
 use crate::descriptor::{PluginDescriptor, ToolDescriptor};
 use crate::graph::WiringErrors;
 use crate::lifecycle::{DynPlugin, DynTool, ToolContext};
-use crate::registry::{PluginRecord, PluginStatus, Registry, ToolRecord, ToolStatus};
+use crate::registry::{AppRegistry, PluginRecord, PluginStatus, ToolRecord, ToolStatus};
 use crate::{App, ErrorKind, ToolHandle};
 
 /// Why the app did not start.
@@ -59,7 +59,7 @@ pub enum BootError {
 /// # Ok(()) }
 /// ```
 pub struct Running {
-    pub(crate) registry: Arc<Registry>,
+    pub(crate) registry: Arc<AppRegistry>,
     pub(crate) container: Container,
     pub(crate) tools: Vec<(&'static ToolDescriptor, Arc<dyn DynTool>)>,
     pub(crate) plugins: Vec<(String, Arc<dyn DynPlugin>)>,
@@ -80,7 +80,7 @@ impl std::fmt::Debug for Running {
 
 impl Running {
     /// This app's registry.
-    pub fn registry(&self) -> &Arc<Registry> {
+    pub fn registry(&self) -> &Arc<AppRegistry> {
         &self.registry
     }
 
@@ -107,7 +107,7 @@ impl App {
         report_found(&self);
 
         let plan = self.check()?;
-        let registry = Registry::new();
+        let registry = AppRegistry::new();
         let ctx = ToolContext {
             registry: registry.clone(),
             vars: Arc::new(self.vars.clone()),
@@ -314,7 +314,7 @@ pub(crate) async fn guarded<T>(
 fn tool_failure(
     d: &ToolDescriptor,
     (kind, message): StepError,
-    registry: &Registry,
+    registry: &AppRegistry,
     keep_going: bool,
 ) -> Result<(), BootError> {
     if (d.critical || kind == ErrorKind::Config) && !keep_going {

@@ -44,6 +44,7 @@ pub mod panic;
 pub mod prelude;
 pub mod registry;
 pub mod shutdown;
+pub mod sync;
 pub mod telemetry;
 
 pub use app::App;

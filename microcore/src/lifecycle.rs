@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::registry::Registry;
+use crate::registry::AppRegistry;
 use crate::{Error, ToolHandle};
 
 /// A feature: one struct whose fields are tool handles.
@@ -61,7 +61,7 @@ pub enum Health {
 #[derive(Debug, Clone)]
 pub struct ToolContext {
     /// The registry of this app (plugins, tools, their status).
-    pub registry: Arc<Registry>,
+    pub registry: Arc<AppRegistry>,
     /// Configuration values set on this app with [`App::with_var`](crate::App::with_var),
     /// which win over the environment: tests boot several differently
     /// configured apps in one process this way.

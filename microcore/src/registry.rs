@@ -5,8 +5,8 @@
 //! tests can boot many apps side by side.
 //!
 //! It is also where tool handles report each call a plugin makes
-//! ([`Registry::record`], [`Registry::timed`]) and where the http tool
-//! reports each request ([`Registry::record_hit`]). The kernel keeps no
+//! ([`AppRegistry::record`], [`AppRegistry::timed`]) and where the http tool
+//! reports each request ([`AppRegistry::record_hit`]). The kernel keeps no
 //! numbers itself: calls go to the [`Recorder`] a tool installed (the
 //! `registry` tool), and cost one atomic load when there is none.
 
@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::descriptor::ToolDescriptor;
 use crate::lifecycle::{DynTool, Health};
+use crate::sync::{read, write};
 
 /// A tool's state, as `/system/status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,7 +116,7 @@ pub struct Hit<'a> {
 }
 
 /// Keeps what the registry is told; the `registry` tool installs one with
-/// [`Registry::set_recorder`]. Called on every tool call: keep it cheap.
+/// [`AppRegistry::set_recorder`]. Called on every tool call: keep it cheap.
 pub trait Recorder: Send + Sync + std::fmt::Debug {
     /// A tool call finished.
     fn call(&self, call: Call);
@@ -123,7 +124,7 @@ pub trait Recorder: Send + Sync + std::fmt::Debug {
     fn hit(&self, hit: Hit<'_>);
 }
 
-/// A tool's health now, as [`Registry::health`] asked it.
+/// A tool's health now, as [`AppRegistry::health`] asked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolHealth {
     /// The tool's name.
@@ -150,7 +151,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// use microcore::registry::*;
-/// let r = Registry::default();
+/// let r = AppRegistry::default();
 /// r.upsert_tool(ToolRecord {
 ///     name: "http".into(), status: ToolStatus::Ok, message: String::new(),
 ///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![],
@@ -158,13 +159,13 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// assert_eq!(r.tools()[0].status, ToolStatus::Ok);
 /// ```
 #[derive(Debug, Default)]
-pub struct Registry {
+pub struct AppRegistry {
     inner: RwLock<Inner>,
     recorder: OnceLock<Arc<dyn Recorder>>,
     probe: OnceLock<Probe>,
 }
 
-impl Registry {
+impl AppRegistry {
     /// A fresh, shareable registry.
     pub fn new() -> Arc<Self> {
         Arc::default()
@@ -172,7 +173,7 @@ impl Registry {
 
     /// Adds or replaces a tool's record.
     pub fn upsert_tool(&self, record: ToolRecord) {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = write(&self.inner);
         match inner.tools.iter_mut().find(|t| t.name == record.name) {
             Some(slot) => *slot = record,
             None => inner.tools.push(record),
@@ -181,7 +182,7 @@ impl Registry {
 
     /// Adds or replaces a plugin's record.
     pub fn upsert_plugin(&self, record: PluginRecord) {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = write(&self.inner);
         match inner.plugins.iter_mut().find(|p| p.name == record.name) {
             Some(slot) => *slot = record,
             None => inner.plugins.push(record),
@@ -190,7 +191,7 @@ impl Registry {
 
     /// Changes a plugin's status (and error).
     pub fn set_plugin_status(&self, name: &str, status: PluginStatus, error: Option<String>) {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = write(&self.inner);
         if let Some(p) = inner.plugins.iter_mut().find(|p| p.name == name) {
             p.status = status;
             p.error = error;
@@ -199,7 +200,7 @@ impl Registry {
 
     /// Changes a tool's status (and message).
     pub fn set_tool_status(&self, name: &str, status: ToolStatus, message: String) {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = write(&self.inner);
         if let Some(t) = inner.tools.iter_mut().find(|t| t.name == name) {
             t.status = status;
             t.message = message;
@@ -208,20 +209,12 @@ impl Registry {
 
     /// Every tool, in boot order.
     pub fn tools(&self) -> Vec<ToolRecord> {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .tools
-            .clone()
+        read(&self.inner).tools.clone()
     }
 
     /// Every plugin, in boot order.
     pub fn plugins(&self) -> Vec<PluginRecord> {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .plugins
-            .clone()
+        read(&self.inner).plugins.clone()
     }
 
     /// One plugin by `<domain>.<StructName>`.
@@ -244,7 +237,7 @@ impl Registry {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let registry = microcore::registry::Registry::new();
+    /// let registry = microcore::registry::AppRegistry::new();
     /// registry.record("db", "query_all", "users.ListUsers", Duration::from_micros(80), true);
     /// ```
     #[inline]
@@ -282,7 +275,7 @@ impl Registry {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let registry = microcore::registry::Registry::new();
+    /// let registry = microcore::registry::AppRegistry::new();
     /// let answer: Result<u8, ()> = registry.timed("state", "get", "app", async { Ok(7) }).await;
     /// assert_eq!(answer, Ok(7));
     /// # }
@@ -311,7 +304,7 @@ impl Registry {
         outcome
     }
 
-    /// The boot hands over the set-up tools, so [`Registry::health`] can ask them.
+    /// The boot hands over the set-up tools, so [`AppRegistry::health`] can ask them.
     pub(crate) fn set_probe(&self, tools: &[(&'static ToolDescriptor, Arc<dyn DynTool>)]) {
         let tools = tools.iter().map(|(d, t)| (d.name, d.critical, t.clone()));
         let _ = self.probe.set(Probe(tools.collect()));

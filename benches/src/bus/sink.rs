@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use microcore::sync::lock;
 use microcore_event_bus::Event;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -68,8 +69,7 @@ impl Sink {
 
     /// The latencies recorded so far, in nanoseconds, sorted.
     pub(super) fn take_latencies(&self) -> Vec<u64> {
-        let mut latencies =
-            std::mem::take(&mut *self.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut latencies = std::mem::take(&mut *lock(&self.latencies_ns));
         latencies.sort_unstable();
         latencies
     }
@@ -78,10 +78,7 @@ impl Sink {
     pub(super) async fn on_event(self: Arc<Self>, event: Event<Payload>) -> microcore::Result<()> {
         if self.record.load(Ordering::Relaxed) {
             let latency = self.now_ns().saturating_sub(event.payload.sent_ns);
-            self.latencies_ns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(latency);
+            lock(&self.latencies_ns).push(latency);
         }
         let n = self.handled.fetch_add(1, Ordering::AcqRel) + 1;
         if n == self.target.load(Ordering::Acquire) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::{Extension, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
 use microcore_config::Config;
 
@@ -36,7 +36,7 @@ use crate::settings;
 pub struct Auth {
     pub(crate) inner: Arc<Inner>,
     /// Where each hash, check and token is recorded (set by the tool).
-    registry: Option<Arc<Registry>>,
+    registry: Option<Arc<AppRegistry>>,
     owner: &'static str,
 }
 
@@ -178,10 +178,10 @@ impl Auth {
     /// the copy, duration, success).
     ///
     /// ```
-    /// let auth = microcore_auth::Auth::for_tests().with_registry(microcore::registry::Registry::new());
+    /// let auth = microcore_auth::Auth::for_tests().with_registry(microcore::registry::AppRegistry::new());
     /// assert!(auth.issue_for(1, "a@b.c", ["user"]).is_ok());
     /// ```
-    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
         self.registry = Some(registry);
         self
     }

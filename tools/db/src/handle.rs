@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -46,7 +46,7 @@ use crate::settings::DbSettings;
 pub struct Db {
     conn: DatabaseConnection,
     /// Where each query is recorded (set by the tool; none in tests).
-    registry: Option<Arc<Registry>>,
+    registry: Option<Arc<AppRegistry>>,
     owner: &'static str,
 }
 
@@ -142,12 +142,12 @@ impl Db {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
-    /// let db = microcore_db::Db::memory_with(&[]).await?.with_registry(microcore::registry::Registry::new());
+    /// let db = microcore_db::Db::memory_with(&[]).await?.with_registry(microcore::registry::AppRegistry::new());
     /// # use sea_orm::ConnectionTrait;
     /// db.execute_unprepared("SELECT 1").await?;
     /// # Ok(()) }
     /// ```
-    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
         self.registry = Some(registry);
         self
     }

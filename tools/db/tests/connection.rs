@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::{TestDb, on_both_backends};
 use microcore::container::{Container, Wiring};
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, ErrorKind, Health, ToolContext};
 use microcore_config::Config;
 use microcore_db::{Db, DbSettings, Migration, Selection};
@@ -235,7 +235,7 @@ async fn health_runs_select_1() {
     let tool = (descriptor.construct)(&Wiring::new(&container, "test")).unwrap();
     assert_eq!(tool.health().await, Health::Failing("not connected".into()));
     let ctx = ToolContext {
-        registry: Registry::new(),
+        registry: AppRegistry::new(),
         vars: Default::default(),
     };
     tool.setup(&ctx).await.unwrap();

@@ -10,6 +10,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use microcore::sync::lock;
+
 use microcore::{Error, Result, ToolHandle};
 use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -110,7 +112,7 @@ pub(crate) struct Core {
     /// Every publish, when built with [`EventBus::recording`].
     pub(crate) recording: Option<Mutex<Vec<Arc<Envelope>>>>,
     /// Where each publish is recorded as a call (set by the tool).
-    pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::Registry>>,
+    pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::AppRegistry>>,
 }
 
 /// One running subscription.
@@ -122,10 +124,6 @@ pub(crate) struct Live {
     pub(crate) group: String,
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) task: JoinHandle<()>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl EventBus {

@@ -10,13 +10,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, Result};
 use serde::Serialize;
 use tracing::Instrument as _;
 
-use crate::bus::{Core, lock};
+use crate::bus::Core;
 use crate::{Envelope, EventBus, EventId, causal, trace};
+use microcore::sync::lock;
 
 /// A publish being prepared; `.await` sends it and yields its [`EventId`].
 ///
@@ -74,9 +75,9 @@ impl EventBus {
     ///
     /// ```
     /// let bus = microcore_event_bus::EventBus::memory();
-    /// bus.record_into(microcore::registry::Registry::new());
+    /// bus.record_into(microcore::registry::AppRegistry::new());
     /// ```
-    pub fn record_into(&self, registry: Arc<Registry>) -> &Self {
+    pub fn record_into(&self, registry: Arc<AppRegistry>) -> &Self {
         let _ = self.core.registry.set(registry);
         self
     }

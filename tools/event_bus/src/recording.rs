@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use crate::bus::lock;
 use crate::{Envelope, EventBus};
+use microcore::sync::lock;
 
 impl EventBus {
     /// Every `(topic, payload)` published, oldest first: all of them on a

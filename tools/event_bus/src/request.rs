@@ -17,9 +17,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
-use crate::bus::{BUS_EMITTER, Core, lock};
+use crate::bus::{BUS_EMITTER, Core};
 use crate::subscribe::{Handler, Outcome};
 use crate::{Envelope, EventBus, causal, trace};
+use microcore::sync::lock;
 
 /// What every reply inbox's topic starts with.
 const INBOX_PREFIX: &str = "_inbox.";

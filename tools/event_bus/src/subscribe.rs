@@ -19,10 +19,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
-use crate::bus::{Live, draining_error, lock, schema_of};
+use crate::bus::{Live, draining_error, schema_of};
 use crate::topology::{PayloadSchema, Role};
 use crate::worker::Worker;
 use crate::{Envelope, Event, EventBus};
+use microcore::sync::lock;
 
 /// What running a handler on one delivery came to.
 pub(crate) enum Outcome {

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use microcore::prelude::*;
 use microcore_config::Config;
 
-use crate::bus::lock;
 use crate::{BusSettings, EventBus};
+use microcore::sync::lock;
 
 /// The built-in event_bus tool (`memory://` by default, `sqlite://<path>`,
 /// `redis://…`, `nats://…`).

@@ -9,6 +9,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use microcore::sync::lock;
+
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -85,10 +87,6 @@ impl Default for Topology {
             watch: broadcast::channel(WATCH_CAPACITY).0,
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Topics the bus uses for its own plumbing (reply inboxes) are not shown.

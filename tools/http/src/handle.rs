@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use microcore::sync::lock;
+
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -11,12 +13,6 @@ use microcore::ToolHandle;
 
 use crate::handler::{Describe, PluginFn};
 use crate::openapi::OperationDoc;
-
-/// Locks a mutex; a panic elsewhere while it was held does not poison the
-/// route table for everyone else.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// One registered route.
 #[derive(Debug)]
@@ -53,7 +49,7 @@ pub(crate) struct Shared {
     pub(crate) routes: Mutex<Vec<RouteEntry>>,
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) provided: Mutex<Vec<(&'static str, Provide)>>,
-    pub(crate) measure: Mutex<Option<Arc<microcore::registry::Registry>>>,
+    pub(crate) measure: Mutex<Option<Arc<microcore::registry::AppRegistry>>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
     pub(crate) served: OnceLock<Router>,
     /// Every route ever registered: the route table itself is handed to
@@ -366,14 +362,14 @@ impl Http {
     }
 
     /// Reports every request (method, route template, status, duration)
-    /// to `registry` ([`Registry::record_hit`](microcore::registry::Registry::record_hit)),
+    /// to `registry` ([`Registry::record_hit`](microcore::registry::AppRegistry::record_hit)),
     /// for per-route metrics. The `registry` tool turns it on.
     ///
     /// ```
     /// let http = microcore_http::Http::detached();
-    /// http.measure(microcore::registry::Registry::new());
+    /// http.measure(microcore::registry::AppRegistry::new());
     /// ```
-    pub fn measure(&self, registry: Arc<microcore::registry::Registry>) -> &Self {
+    pub fn measure(&self, registry: Arc<microcore::registry::AppRegistry>) -> &Self {
         *lock(&self.shared.measure) = Some(registry);
         self
     }

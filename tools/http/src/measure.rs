@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::response::Response;
-use microcore::registry::{Hit, Registry};
+use microcore::registry::{AppRegistry, Hit};
 use tower::{Layer, Service};
 
 /// The route label of a request no route matched (404s, scanners): one
@@ -29,7 +29,7 @@ const UNMATCHED: &str = "unmatched";
 /// registry tool).
 #[derive(Clone)]
 pub(crate) struct MeasureLayer {
-    pub(crate) registry: Option<Arc<Registry>>,
+    pub(crate) registry: Option<Arc<AppRegistry>>,
 }
 
 impl<S> Layer<S> for MeasureLayer {
@@ -46,7 +46,7 @@ impl<S> Layer<S> for MeasureLayer {
 #[derive(Clone)]
 pub(crate) struct Measure<S> {
     inner: S,
-    registry: Option<Arc<Registry>>,
+    registry: Option<Arc<AppRegistry>>,
 }
 
 impl<S, B, RB> Service<Request<B>> for Measure<S>
@@ -108,7 +108,7 @@ where
 /// Records the request when dropped: on completion, but also when the
 /// handler panics (500) or the request is abandoned (499, as nginx says).
 struct InFlight {
-    registry: Arc<Registry>,
+    registry: Arc<AppRegistry>,
     method: Method,
     route: Option<MatchedPath>,
     started: Instant,

@@ -11,16 +11,17 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use microcore::prelude::*;
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore_config::Config;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::handle::{RouteEntry, Shared, lock};
+use crate::handle::{RouteEntry, Shared};
 use crate::openapi::{self, DocumentedRoute};
 use crate::scope::Provided;
 use crate::settings::HttpSettings;
 use crate::{Http, layers};
+use microcore::sync::lock;
 
 /// The listening socket a supervisor handed down as fd 3, taken at
 /// `pre_boot` (listenfd clears `LISTEN_FDS`, and that is the moment the
@@ -41,7 +42,7 @@ pub struct AxumHttp {
 struct Server {
     shared: Arc<Shared>,
     settings: HttpSettings,
-    registry: Arc<Registry>,
+    registry: Arc<AppRegistry>,
     listener: Option<tokio::net::TcpListener>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -191,7 +192,7 @@ fn contributions(shared: &Shared) -> layers::Contributions {
 
 /// Every route, checked for collisions first: two plugins on one method
 /// and path stop the boot, naming both files.
-fn build_router(routes: Vec<RouteEntry>, registry: &Registry) -> Result<Router> {
+fn build_router(routes: Vec<RouteEntry>, registry: &AppRegistry) -> Result<Router> {
     let file_of = |owner: &str| {
         registry.plugin(owner).map_or_else(
             || owner.to_string(),
@@ -254,7 +255,7 @@ mod tests {
             running: Mutex::new(None),
         };
         let ctx = ToolContext {
-            registry: Registry::new(),
+            registry: AppRegistry::new(),
             vars: Default::default(),
         };
         tool.setup(&ctx).await.unwrap();

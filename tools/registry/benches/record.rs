@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use microcore::registry::Registry as Kernel;
+use microcore::registry::AppRegistry as Kernel;
 use microcore_registry::Metrics;
 
 const CALLS: u32 = 2_000_000;

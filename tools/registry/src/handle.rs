@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use microcore::ToolHandle;
-use microcore::registry::Registry as Kernel;
+use microcore::registry::AppRegistry as Kernel;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
 use tokio::sync::watch;
@@ -23,7 +23,7 @@ use crate::views::{self, Events, Lint, Readiness, Schemas, Status};
 /// use std::time::Duration;
 /// use microcore_registry::Registry;
 ///
-/// let kernel = microcore::registry::Registry::new();
+/// let kernel = microcore::registry::AppRegistry::new();
 /// let registry = Registry::new(kernel.clone(), microcore_http::Http::detached());
 /// kernel.record("state", "get", "users.Login", Duration::from_micros(40), true);
 /// assert_eq!(registry.recent_calls()[0].plugin, "users.Login");

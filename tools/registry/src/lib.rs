@@ -1,7 +1,7 @@
 //! The `registry` tool: the app looking at itself.
 //!
 //! The kernel keeps the inventory (tools, plugins, their status) in its
-//! [`microcore::registry::Registry`]; this tool installs the [`Metrics`]
+//! [`microcore::registry::AppRegistry`]; this tool installs the [`Metrics`]
 //! recorder into it, so every call a plugin makes through a tool handle
 //! (`db`, `state`, `event_bus`, `auth`) and every HTTP request is counted
 //! and timed, and hands plugins a [`Registry`] handle that answers the

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use microcore::registry::{Call, Hit, Recorder};
+use microcore::sync::lock;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -124,7 +125,7 @@ impl Recorder for Metrics {
     fn call(&self, call: Call) {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let slot = &self.ring[(n % RECENT_CAPACITY as u64) as usize];
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((n, call));
+        *lock(slot) = Some((n, call));
         self.calls
             .observe(call.tool, call.method, 0, call.duration, call.ok);
         if self.watchers.load(Ordering::Relaxed) > 0 {
@@ -148,9 +149,7 @@ impl Metrics {
         (start..end)
             .rev()
             .filter_map(|n| {
-                let slot = self.ring[(n % RECENT_CAPACITY as u64) as usize]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
+                let slot = lock(&self.ring[(n % RECENT_CAPACITY as u64) as usize]);
                 // A slot still being written, or already reused, is skipped.
                 slot.filter(|(seq, _)| *seq == n)
                     .map(|(_, call)| CallRecord::new(&call, &clock))

@@ -26,7 +26,7 @@ pub struct RouteRow {
 /// The rows, sorted by path then method.
 ///
 /// ```
-/// let kernel = microcore::registry::Registry::new();
+/// let kernel = microcore::registry::AppRegistry::new();
 /// let registry = microcore_registry::Registry::new(kernel, microcore_http::Http::detached());
 /// assert!(microcore_registry::routes::table(&registry).is_empty());
 /// ```

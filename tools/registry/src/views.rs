@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use microcore::lifecycle::Health;
 use microcore::lint::Finding;
-use microcore::registry::{PluginRecord, PluginStatus, Registry as Kernel, ToolHealth, ToolStatus};
+use microcore::registry::{
+    AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth, ToolStatus,
+};
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde::Serialize;

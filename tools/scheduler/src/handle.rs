@@ -3,10 +3,12 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use microcore::sync::lock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, Result, ToolHandle};
 use microcore_db::Db;
 use tokio::sync::{Notify, watch};
@@ -75,7 +77,7 @@ pub(crate) struct Core {
     pub(crate) jobs: Mutex<Jobs>,
     /// Wakes the loop: a job was declared.
     pub(crate) wake: Notify,
-    pub(crate) registry: OnceLock<Arc<Registry>>,
+    pub(crate) registry: OnceLock<Arc<AppRegistry>>,
     /// The loop's last database error, cleared when it works again.
     pub(crate) trouble: Mutex<Option<String>>,
     running: Mutex<Option<Running>>,
@@ -106,10 +108,6 @@ impl ToolHandle for Scheduler {
             owner,
         }
     }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Core {
@@ -188,10 +186,10 @@ impl Scheduler {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
     /// let scheduler = microcore_scheduler::Scheduler::memory().await?
-    ///     .with_registry(microcore::registry::Registry::new());
+    ///     .with_registry(microcore::registry::AppRegistry::new());
     /// # drop(scheduler); Ok(()) }
     /// ```
-    pub fn with_registry(self, registry: Arc<Registry>) -> Self {
+    pub fn with_registry(self, registry: Arc<AppRegistry>) -> Self {
         let _ = self.core.registry.set(registry);
         self
     }

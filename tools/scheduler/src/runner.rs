@@ -19,8 +19,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::JobRun;
-use crate::handle::{Core, lock};
+use crate::handle::Core;
 use crate::store::Claim;
+use microcore::sync::lock;
 
 /// Old finished cron fires are deleted this often (by every replica; the
 /// delete is idempotent).

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{TestDb, eventually};
-use microcore::registry::{Call, Hit, Recorder, Registry};
+use microcore::registry::{AppRegistry, Call, Hit, Recorder};
 use microcore::{Error, Result};
 use microcore_scheduler::{JobRun, JobStatus};
 
@@ -50,7 +50,7 @@ impl Flaky {
 }
 
 async fn a_failing_job_is_retried_then_marked_failed(db: TestDb) {
-    let registry = Registry::new();
+    let registry = AppRegistry::new();
     let calls = Arc::new(Calls::default());
     registry.set_recorder(calls.clone());
     let scheduler = db.scheduler().await.with_registry(registry);

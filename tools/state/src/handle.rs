@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microcore::registry::Registry;
+use microcore::registry::AppRegistry;
 use microcore::{Error, Result, ToolHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -68,7 +68,7 @@ pub struct State {
     driver: Arc<dyn StateDriver>,
     prefix: Arc<str>,
     /// Where each call is recorded (set by the tool; none in tests).
-    registry: Option<Arc<Registry>>,
+    registry: Option<Arc<AppRegistry>>,
     owner: &'static str,
 }
 
@@ -201,10 +201,10 @@ impl State {
     /// (tool `state`, the plugin holding the copy, duration, success).
     ///
     /// ```
-    /// let state = microcore_state::State::memory().with_registry(microcore::registry::Registry::new());
+    /// let state = microcore_state::State::memory().with_registry(microcore::registry::AppRegistry::new());
     /// # let _ = state;
     /// ```
-    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
         self.registry = Some(registry);
         self
     }

@@ -13,7 +13,7 @@
 //! can jump past a TTL with `tokio::time::advance` instead of sleeping.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, ready};
@@ -78,7 +78,7 @@ impl MemoryDriver {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code panics while holding the lock, and the map stays
         // consistent at every step anyway: a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        microcore::sync::lock(&self.inner)
     }
 
     fn incr_now(&self, key: &str, by: i64, ttl_on_create: Option<Duration>) -> Result<i64> {

@@ -85,7 +85,7 @@ mod tests {
 
     fn ctx() -> ToolContext {
         ToolContext {
-            registry: microcore::registry::Registry::new(),
+            registry: microcore::registry::AppRegistry::new(),
             vars: Default::default(),
         }
     }

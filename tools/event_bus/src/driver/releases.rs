@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::bus::lock;
+use microcore::sync::lock;
 
 /// The release tasks still running.
 #[derive(Debug, Default)]

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use microcore::sync::lock;
 use std::time::Duration;
 
 use microcore::{Error, Result};
@@ -61,10 +63,6 @@ pub struct Probe {
     counted: AtomicUsize,
     ids: Mutex<HashSet<EventId>>,
     call_times: Mutex<Vec<tokio::time::Instant>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Probe {

@@ -27,9 +27,9 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::{GROUP_HEADER, Shared, unavailable};
-use crate::bus::lock;
 use crate::driver::stored::{self, StoredLetter};
 use crate::driver::{Consumer, Delivery};
+use microcore::sync::lock;
 
 /// Messages pulled but not yet handed to the handler, at most.
 const QUEUE: usize = 32;

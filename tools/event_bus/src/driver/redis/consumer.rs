@@ -30,9 +30,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{INBOX_TTL, Shared, manager_config, scripts, unavailable};
-use crate::bus::lock;
 use crate::driver::stored::{self, StoredLetter};
 use crate::driver::{Consumer, Delivery};
+use microcore::sync::lock;
 
 /// Entries read (or taken over) at once.
 const BATCH: usize = 64;

@@ -33,10 +33,10 @@ use tokio::sync::watch;
 use super::releases::Releases;
 use super::stored::{StoredLetter, sorted_letters};
 use super::{Consumer, DeadLetter, Driver, Guarantee, group_gone, no_dead_letter};
-use crate::bus::lock;
 use crate::request::is_inbox;
 use crate::{DriverOptions, Envelope};
 use consumer::RedisConsumer;
+use microcore::sync::lock;
 
 /// How long one command may take before the connection is deemed lost.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -216,7 +216,7 @@ impl Driver for SqliteDriver {
 
     fn close(&self) -> BoxFuture<'_, ()> {
         self.closed.send_replace(true);
-        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let writer = microcore::sync::lock(&self.writer).take();
         Box::pin(async move {
             if writer.is_some() {
                 let _ = call(&self.jobs, Op::Shutdown).await;

@@ -109,12 +109,12 @@ pub(super) struct Wakers {
 
 impl Wakers {
     pub(super) fn of(&self, topic: &str) -> Arc<Notify> {
-        let mut map = self.by_topic.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = microcore::sync::lock(&self.by_topic);
         map.entry(topic.to_string()).or_default().clone()
     }
 
     fn wake(&self, topic: Option<&str>) {
-        let map = self.by_topic.lock().unwrap_or_else(|e| e.into_inner());
+        let map = microcore::sync::lock(&self.by_topic);
         match topic {
             Some(topic) => {
                 if let Some(n) = map.get(topic) {
