@@ -66,6 +66,8 @@ on_both_backends!(
     only_the_owner_updates_or_deletes,
     login_throttling_is_a_fixed_window_per_email,
     events_follow_the_request_causally,
+    concurrent_deletes_answer_once_and_publish_once,
+    an_update_racing_a_delete_is_a_404_never_a_500,
 );
 
 async fn registration_login_and_profile(backend: Backend) {
@@ -486,5 +488,76 @@ async fn causal_flow(backend: Backend, vars: &[(&str, &str)]) {
         json!({"user_id": id, "channel": "email", "template": "welcome"})
     );
     assert_eq!(sent.correlation_id, created.correlation_id);
+    app.stop().await;
+}
+
+/// Registers `email` and logs in: its id and a token.
+async fn account(app: &TestApp, email: &str) -> (i64, String) {
+    let (status, body) = register(app, "Racer", email, "password1").await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["data"]["id"].as_i64().unwrap();
+    (id, token(app, email, "password1").await)
+}
+
+fn send(app: &TestApp, method: reqwest::Method, id: i64, token: &str) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, app.url(&format!("/users/{id}")))
+        .bearer_auth(token)
+}
+
+async fn concurrent_deletes_answer_once_and_publish_once(backend: Backend) {
+    let app = TestApp::start(backend, &[]).await;
+    let (id, t) = account(&app, "racer@example.com").await;
+    let deletes = (0..12).map(|_| send(&app, reqwest::Method::DELETE, id, &t).send());
+    let statuses: Vec<u16> = futures::future::join_all(deletes)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    // The others: the user is gone (404), or so is their token (401).
+    assert!(
+        statuses.iter().all(|s| [200, 401, 404].contains(s)),
+        "{statuses:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let published = app
+        .bus
+        .recent()
+        .into_iter()
+        .filter(|e| e.event == "user.deleted" && e.payload == json!({"id": id}))
+        .count();
+    assert_eq!(published, 1);
+    app.stop().await;
+}
+
+async fn an_update_racing_a_delete_is_a_404_never_a_500(backend: Backend) {
+    let app = TestApp::start(backend, &[]).await;
+    for round in 0..8 {
+        let (id, t) = account(&app, &format!("race{round}@example.com")).await;
+        let puts = (0..4).map(|i| {
+            send(&app, reqwest::Method::PUT, id, &t)
+                .json(&json!({"name": format!("name {i}")}))
+                .send()
+        });
+        let delete = send(&app, reqwest::Method::DELETE, id, &t).send();
+        let (delete, puts) = tokio::join!(delete, futures::future::join_all(puts));
+        assert_eq!(delete.unwrap().status(), 200);
+        for put in puts {
+            let put = put.unwrap();
+            let status = put.status().as_u16();
+            let body: Value = put.json().await.unwrap();
+            assert!(
+                status == 200
+                    || status == 401
+                    || (status == 404 && body["error"] == "User not found"),
+                "round {round}: {status} {body}"
+            );
+        }
+    }
     app.stop().await;
 }

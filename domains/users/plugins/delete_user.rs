@@ -1,7 +1,7 @@
 //! DELETE /users/{user_id}: the owner deletes their account; publishes `user.deleted`.
 
 use crate::prelude::*;
-use crate::users::models::{Users, find_user};
+use crate::users::models::Users;
 use sea_orm::EntityTrait;
 
 /// Deletes one's own account.
@@ -35,8 +35,12 @@ impl DeleteUser {
         if user.id != user_id.to_string() {
             return Err(Error::forbidden("Forbidden"));
         }
-        find_user(&self.db, user_id, "User not found").await?;
-        Users::delete_by_id(user_id).exec(&self.db).await?;
+        // The delete itself says whether the user existed: of concurrent
+        // deletes, exactly one removes the row, answers 200 and publishes.
+        let deleted = Users::delete_by_id(user_id).exec(&self.db).await?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::not_found("User not found"));
+        }
         self.bus
             .publish("user.deleted", &UserDeleted { id: user_id })
             .await?;

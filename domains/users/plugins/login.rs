@@ -56,12 +56,11 @@ impl Login {
     async fn execute(self: Arc<Self>, Json(form): Json<Credentials>) -> Result<Reply<Session>> {
         let email = normalize_email(&form.email);
         let attempts = self.state.namespace("login_failures");
-        let failures = attempts
-            .get(&email)
-            .await?
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0);
-        if failures >= MAX_FAILURES {
+        // Reserve the attempt before checking the password: the counter is
+        // incremented atomically first, so however many guesses arrive at
+        // once, at most MAX_FAILURES of them are ever checked per window.
+        let reserved = attempts.incr(&email, 1, Some(WINDOW)).await?;
+        if reserved > MAX_FAILURES {
             return Err(too_many());
         }
         let found = Users::find()
@@ -69,17 +68,14 @@ impl Login {
             .one(&self.db)
             .await?;
         let hash = found.as_ref().map(|u| u.password_hash.as_str());
+        // A check refused by a saturated hashing stage (503) keeps its
+        // reservation: giving it back could reopen a window that ended.
         let verified = self
             .auth
             .verify_password_or_decoy(&form.password, hash)
-            .await;
+            .await?;
         let Some(user) = found.filter(|_| verified) else {
-            let now = attempts.incr(&email, 1, Some(WINDOW)).await?;
-            return Err(if now > MAX_FAILURES {
-                too_many()
-            } else {
-                Error::business("Invalid email or password")
-            });
+            return Err(Error::business("Invalid email or password"));
         };
         attempts.delete(&email).await?;
         let token = self
@@ -141,5 +137,36 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(window <= WINDOW && window > WINDOW - Duration::from_secs(60));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_parallel_burst_gets_no_more_checks_than_the_limit() {
+        let (db, auth) = (Db::memory().await.unwrap(), Auth::for_tests());
+        let login = Arc::new(Login {
+            http: Http::detached(),
+            db,
+            auth,
+            state: State::memory(),
+        });
+        let burst = (0..40).map(|_| {
+            let login = login.clone();
+            tokio::spawn(async move {
+                login
+                    .execute(Json(Credentials {
+                        email: "nobody@example.com".into(),
+                        password: "guess".into(),
+                    }))
+                    .await
+                    .unwrap_err()
+                    .kind()
+            })
+        });
+        let mut kinds = Vec::new();
+        for task in burst.collect::<Vec<_>>() {
+            kinds.push(task.await.unwrap());
+        }
+        let checked = kinds.iter().filter(|k| **k == ErrorKind::Business(400)).count();
+        let throttled = kinds.iter().filter(|k| **k == ErrorKind::Business(429)).count();
+        assert_eq!((checked, throttled), (5, 35), "{kinds:?}");
     }
 }

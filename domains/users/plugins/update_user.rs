@@ -1,8 +1,8 @@
 //! PUT /users/{user_id}: the owner changes their name, e-mail or password.
 
 use crate::prelude::*;
-use crate::users::models::{email_taken, find_user, normalize_email, user};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use crate::users::models::{Users, email_taken, normalize_email, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// Updates one's own account.
 #[plugin]
@@ -54,9 +54,7 @@ impl UpdateUser {
         if changes.name.is_none() && changes.email.is_none() && changes.password.is_none() {
             return Err(Error::business("No fields to update"));
         }
-        let mut row = find_user(&self.db, user_id, "User not found")
-            .await?
-            .into_active_model();
+        let mut row = user::ActiveModel::default();
         if let Some(name) = changes.name {
             row.name = Set(name);
         }
@@ -64,9 +62,21 @@ impl UpdateUser {
             row.email = Set(normalize_email(&email));
         }
         if let Some(password) = changes.password {
+            // Hashed before the write: no database connection is held
+            // while the hash takes its time.
             row.password_hash = Set(self.auth.hash_password(&password).await?);
         }
-        let _: user::Model = row.update(&self.db).await.map_err(email_taken)?;
+        // One conditional write, not a read then a write: a user deleted
+        // in between (a concurrent DELETE) is simply no row updated.
+        let updated = Users::update_many()
+            .set(row)
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&self.db)
+            .await
+            .map_err(email_taken)?;
+        if updated.rows_affected == 0 {
+            return Err(Error::not_found("User not found"));
+        }
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
 use microcore_config::Config;
 
+use crate::hashing::{HashLimits, HashStage};
 use crate::settings;
 
 /// Issues and checks tokens, hashes and checks passwords.
@@ -49,6 +50,8 @@ pub(crate) struct Inner {
     /// A hash of nothing in particular, verified when a login names an
     /// unknown account so that it costs as much as a wrong password.
     pub(crate) decoy: OnceLock<String>,
+    /// The bound on hashes running and waiting at once.
+    pub(crate) hashing: HashStage,
 }
 
 impl std::fmt::Debug for Auth {
@@ -111,7 +114,12 @@ impl Auth {
                 "AUTH_TOKEN_TTL_SECS is invalid: expected a whole number of seconds of at least 1",
             ));
         }
-        Ok(Self::assemble(key, ttl, argon2::Params::default()))
+        Ok(Self::assemble(
+            key,
+            ttl,
+            argon2::Params::default(),
+            HashLimits::default(),
+        ))
     }
 
     /// The `Auth` of the app: `AUTH_SECRET_KEY` and `AUTH_TOKEN_TTL_SECS`
@@ -132,7 +140,7 @@ impl Auth {
     /// is never shown).
     pub fn from_config(config: &Config) -> Result<Self, Error> {
         let settings = settings::AuthSettings::read(config)?;
-        Self::new(&settings.key, settings.ttl)
+        Self::new(&settings.key, settings.ttl)?.with_hash_limits(settings.hashing)
     }
 
     /// An `Auth` for unit tests: a fixed key and the cheapest Argon2id
@@ -149,11 +157,11 @@ impl Auth {
     pub fn for_tests() -> Self {
         const TEST_KEY: &[u8] = b"microcore-auth-test-key-do-not-use-in-production";
         let cheap = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).unwrap_or_default();
-        Self::assemble(TEST_KEY, DEFAULT_TOKEN_TTL, cheap)
+        Self::assemble(TEST_KEY, DEFAULT_TOKEN_TTL, cheap, HashLimits::default())
     }
 
     /// Builds from checked parts.
-    fn assemble(key: &[u8], ttl: Duration, argon2: argon2::Params) -> Self {
+    fn assemble(key: &[u8], ttl: Duration, argon2: argon2::Params, limits: HashLimits) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is exact: a token is refused from the second after `exp`.
         validation.leeway = 0;
@@ -167,10 +175,53 @@ impl Auth {
                 ttl,
                 argon2,
                 decoy: OnceLock::new(),
+                hashing: HashStage::new(limits),
             }),
             registry: None,
             owner: "app",
         }
+    }
+
+    /// This `Auth` with another bound on password hashing (see
+    /// [`HashLimits`]); the tool sets it from `AUTH_HASH_*`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use microcore_auth::{Auth, HashLimits};
+    ///
+    /// let limits = HashLimits { concurrency: 1, queue: 4, wait: Duration::from_millis(500) };
+    /// let auth = Auth::for_tests().with_hash_limits(limits).unwrap();
+    /// assert_eq!(auth.hash_limits(), limits);
+    /// let e = Auth::for_tests().with_hash_limits(HashLimits { concurrency: 0, ..limits }).unwrap_err();
+    /// assert!(e.to_string().starts_with("AUTH_HASH_CONCURRENCY"));
+    /// ```
+    ///
+    /// # Errors
+    /// A configuration error naming `AUTH_HASH_CONCURRENCY` when it is 0.
+    pub fn with_hash_limits(self, limits: HashLimits) -> Result<Self, Error> {
+        if limits.concurrency == 0 {
+            return Err(Error::config(
+                "AUTH_HASH_CONCURRENCY is invalid: expected a whole number of at least 1",
+            ));
+        }
+        let inner = &self.inner;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                encoding: inner.encoding.clone(),
+                decoding: inner.decoding.clone(),
+                validation: inner.validation.clone(),
+                ttl: inner.ttl,
+                argon2: inner.argon2.clone(),
+                decoy: OnceLock::new(),
+                hashing: HashStage::new(limits),
+            }),
+            ..self
+        })
+    }
+
+    /// The bound on password hashing.
+    pub fn hash_limits(&self) -> HashLimits {
+        self.inner.hashing.limits()
     }
 
     /// This handle, recording each password hash or check and each token

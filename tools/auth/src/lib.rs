@@ -6,7 +6,8 @@
 //!   `roles`, `exp` (now + `AUTH_TOKEN_TTL_SECS`, 24 h by default), `iat`.
 //!   Every bad token (garbage, forged, `alg: none`, unsigned, expired) is
 //!   the same 401 `"Invalid or expired token"`.
-//! - **Passwords**: Argon2id PHC strings, hashed on the blocking pool.
+//! - **Passwords**: Argon2id PHC strings, hashed on the blocking pool by a
+//!   bounded stage ([`HashLimits`]): past it, 503 with `Retry-After`.
 //! - **Extractors**: a handler argument [`AuthUser`] requires a login
 //!   (bearer header, or the `access_token` cookie with the CSRF rule);
 //!   [`MaybeAuthUser`] makes it optional; [`AuthUser::require_role`]
@@ -49,6 +50,7 @@
 mod cookie;
 mod extract;
 mod handle;
+mod hashing;
 mod password;
 mod settings;
 mod token;
@@ -57,5 +59,6 @@ mod tool;
 pub use cookie::COOKIE_NAME;
 pub use extract::{AuthRejection, AuthUser, MaybeAuthUser};
 pub use handle::{Auth, DEFAULT_TOKEN_TTL, MIN_KEY_LEN};
+pub use hashing::HashLimits;
 pub use token::Claims;
 pub use tool::AuthTool;

@@ -1,8 +1,9 @@
 //! Password hashes: Argon2id in PHC strings (`$argon2id$v=19$m=…`).
 //!
 //! Hashing takes tens of milliseconds of CPU by design, so it runs on
-//! tokio's blocking pool: a burst of logins must not stall the threads
-//! that serve every other request.
+//! tokio's blocking pool, through the bounded stage of `hashing.rs`: a
+//! burst of logins must neither stall the threads that serve every other
+//! request nor grow memory without limit.
 
 use argon2::{Algorithm, Argon2, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use microcore::Error;
@@ -22,20 +23,25 @@ impl Auth {
     /// ```
     ///
     /// # Errors
-    /// An internal error if hashing fails (the random source is broken).
+    /// 503 ([`ErrorKind::Unavailable`](microcore::ErrorKind::Unavailable))
+    /// when the hashing stage is saturated; an internal error if hashing
+    /// fails (the random source is broken).
     pub async fn hash_password(&self, password: &str) -> Result<String, Error> {
         let params = self.inner.argon2.clone();
         let password = password.to_owned();
         self.timed("hash_password", async move {
-            tokio::task::spawn_blocking(move || hash(&params, &password))
-                .await
-                .map_err(|e| Error::internal("password hashing stopped").with_source(e))?
+            self.inner
+                .hashing
+                .run(move || hash(&params, &password))
+                .await?
         })
         .await
     }
 
     /// Whether `password` matches `hash` (a PHC string from
     /// [`Auth::hash_password`]). A malformed hash is a mismatch, logged.
+    /// Use [`Auth::check_password`] to tell a saturated stage (503) from a
+    /// mismatch.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -47,12 +53,31 @@ impl Auth {
     /// # }
     /// ```
     pub async fn verify_password(&self, password: &str, hash: &str) -> bool {
+        self.check_password(password, hash).await.unwrap_or(false)
+    }
+
+    /// Whether `password` matches `hash`, like [`Auth::verify_password`],
+    /// but a saturated hashing stage is an error rather than a mismatch.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let auth = microcore_auth::Auth::for_tests();
+    /// let hash = auth.hash_password("correct horse").await.unwrap();
+    /// assert!(auth.check_password("correct horse", &hash).await.unwrap());
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// 503 when the hashing stage is saturated.
+    pub async fn check_password(&self, password: &str, hash: &str) -> Result<bool, Error> {
         let (password, hash) = (password.to_owned(), hash.to_owned());
         self.timed("verify_password", async move {
-            tokio::task::spawn_blocking(move || verify(&password, &hash)).await
+            self.inner
+                .hashing
+                .run(move || verify(&password, &hash))
+                .await
         })
         .await
-        .unwrap_or(false)
     }
 
     /// Like [`Auth::verify_password`], but when there is no hash (the login
@@ -64,22 +89,30 @@ impl Auth {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let auth = microcore_auth::Auth::for_tests();
     /// let stored: Option<String> = None; // no user with that e-mail
-    /// assert!(!auth.verify_password_or_decoy("guess", stored.as_deref()).await);
+    /// assert!(!auth.verify_password_or_decoy("guess", stored.as_deref()).await.unwrap());
     /// # }
     /// ```
-    pub async fn verify_password_or_decoy(&self, password: &str, hash: Option<&str>) -> bool {
+    ///
+    /// # Errors
+    /// 503 when the hashing stage is saturated (a login must then answer
+    /// 503, not "wrong password").
+    pub async fn verify_password_or_decoy(
+        &self,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, Error> {
         match hash {
-            Some(hash) => self.verify_password(password, hash).await,
+            Some(hash) => self.check_password(password, hash).await,
             None => {
                 let decoy = match self.inner.decoy.get() {
                     Some(decoy) => decoy.clone(),
-                    None => match self.hash_password("microcore decoy password").await {
-                        Ok(decoy) => self.inner.decoy.get_or_init(|| decoy).clone(),
-                        Err(_) => return false,
-                    },
+                    None => {
+                        let decoy = self.hash_password("microcore decoy password").await?;
+                        self.inner.decoy.get_or_init(|| decoy).clone()
+                    }
                 };
-                let _ = self.verify_password(password, &decoy).await;
-                false
+                self.check_password(password, &decoy).await?;
+                Ok(false)
             }
         }
     }
@@ -142,8 +175,13 @@ mod tests {
             !auth
                 .verify_password_or_decoy("microcore decoy password", None)
                 .await
+                .unwrap()
         );
         let hash = auth.hash_password("pw").await.unwrap();
-        assert!(auth.verify_password_or_decoy("pw", Some(&hash)).await);
+        assert!(
+            auth.verify_password_or_decoy("pw", Some(&hash))
+                .await
+                .unwrap()
+        );
     }
 }

@@ -6,12 +6,15 @@ use std::time::Duration;
 use microcore::Error;
 use microcore_config::{AppEnv, Config};
 
+use crate::HashLimits;
 use crate::handle::{DEFAULT_TOKEN_TTL, MIN_KEY_LEN};
 
-/// `AUTH_SECRET_KEY` and `AUTH_TOKEN_TTL_SECS`, as read from configuration.
+/// `AUTH_SECRET_KEY`, `AUTH_TOKEN_TTL_SECS` and `AUTH_HASH_*`, as read
+/// from configuration.
 pub(crate) struct AuthSettings {
     pub(crate) key: Vec<u8>,
     pub(crate) ttl: Duration,
+    pub(crate) hashing: HashLimits,
 }
 
 impl AuthSettings {
@@ -48,8 +51,41 @@ impl AuthSettings {
                 key
             }
         };
-        Ok(Self { key, ttl })
+        Ok(Self {
+            key,
+            ttl,
+            hashing: hash_limits(config)?,
+        })
     }
+}
+
+/// `AUTH_HASH_CONCURRENCY`, `AUTH_HASH_QUEUE`, `AUTH_HASH_WAIT_MS`; the
+/// queue's default follows the concurrency chosen.
+fn hash_limits(config: &Config) -> Result<HashLimits, Error> {
+    let defaults = HashLimits::default();
+    let concurrency = config.get_with(
+        "AUTH_HASH_CONCURRENCY",
+        "a whole number of at least 1",
+        defaults.concurrency,
+        |v| v.parse::<usize>().ok().filter(|n| *n > 0),
+    )?;
+    let queue = config.get_with(
+        "AUTH_HASH_QUEUE",
+        "a whole number (0: no waiting, turn away at once)",
+        concurrency * 16,
+        |v| v.parse::<usize>().ok(),
+    )?;
+    let wait = config.get_with(
+        "AUTH_HASH_WAIT_MS",
+        "a whole number of milliseconds",
+        defaults.wait,
+        |v| v.parse::<u64>().ok().map(Duration::from_millis),
+    )?;
+    Ok(HashLimits {
+        concurrency,
+        queue,
+        wait,
+    })
 }
 
 /// 32 bytes from the operating system's secure random source.
@@ -83,6 +119,28 @@ mod tests {
         let settings = AuthSettings::read(&config).unwrap();
         assert!(settings.key.len() >= MIN_KEY_LEN);
         assert_eq!(settings.ttl, DEFAULT_TOKEN_TTL);
+    }
+
+    #[test]
+    fn hash_limits_are_read_and_checked() {
+        let config =
+            Config::from_pairs([("AUTH_HASH_CONCURRENCY", "3"), ("AUTH_HASH_WAIT_MS", "250")]);
+        assert_eq!(
+            hash_limits(&config).unwrap(),
+            HashLimits {
+                concurrency: 3,
+                queue: 48,
+                wait: Duration::from_millis(250)
+            }
+        );
+        for (name, bad) in [
+            ("AUTH_HASH_CONCURRENCY", "0"),
+            ("AUTH_HASH_QUEUE", "-1"),
+            ("AUTH_HASH_WAIT_MS", "soon"),
+        ] {
+            let e = hash_limits(&Config::from_pairs([(name, bad)])).unwrap_err();
+            assert!(e.to_string().starts_with(&format!("{name}=")), "{e}");
+        }
     }
 
     #[test]

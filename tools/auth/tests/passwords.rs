@@ -48,8 +48,22 @@ async fn malformed_hashes_never_verify() {
 #[tokio::test]
 async fn the_decoy_costs_a_verification_and_never_matches() {
     let auth = Auth::for_tests();
-    assert!(!auth.verify_password_or_decoy("whatever", None).await);
+    assert!(
+        !auth
+            .verify_password_or_decoy("whatever", None)
+            .await
+            .unwrap()
+    );
     let hash = auth.hash_password("pw").await.unwrap();
-    assert!(auth.verify_password_or_decoy("pw", Some(&hash)).await);
-    assert!(!auth.verify_password_or_decoy("nope", Some(&hash)).await);
+    assert!(
+        auth.verify_password_or_decoy("pw", Some(&hash))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !auth
+            .verify_password_or_decoy("nope", Some(&hash))
+            .await
+            .unwrap()
+    );
 }

@@ -147,8 +147,19 @@ pub fn error_envelope(
     };
     let bytes = serde_json::to_vec(&body)
         .unwrap_or_else(|_| br#"{"success":false,"error":"Internal server error"}"#.to_vec());
-    json_response(status, bytes)
+    let mut response = json_response(status, bytes);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Every 503 is temporary (a dependency down, a saturated stage):
+        // tell clients when to come back rather than let them hammer.
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, RETRY_AFTER_SECS);
+    }
+    response
 }
+
+/// The `Retry-After` of a 503, in seconds.
+const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("1");
 
 fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();
