@@ -10,7 +10,10 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::failure::{Failure, io};
 
-/// The tool crates a new project links, besides the kernel.
+/// The tool crates a new project links, besides the kernel. The registry
+/// and the system routes come with every app: `/system/health`,
+/// `/system/ready`, `/system/status` and `/metrics` answer from the first
+/// `cargo run`.
 pub(crate) const TOOLS: &[&str] = &[
     "microcore-config",
     "microcore-log",
@@ -19,6 +22,8 @@ pub(crate) const TOOLS: &[&str] = &[
     "microcore-event-bus",
     "microcore-auth",
     "microcore-state",
+    "microcore-registry",
+    "microcore-system",
 ];
 
 /// Registry crates the domains crate needs in scope (derive macros emit
@@ -171,8 +176,10 @@ impl Checkout {
 
 /// `domains/Cargo.toml` of a new project whose app package is `package`.
 pub(crate) fn domains_manifest(package: &str) -> String {
+    // The system routes are the framework's plugins, linked by the app:
+    // no domain code uses them.
     let deps: Vec<String> = std::iter::once(&"microcore")
-        .chain(TOOLS)
+        .chain(TOOLS.iter().filter(|t| **t != "microcore-system"))
         .chain(DOMAINS_EXTERNAL)
         .map(|name| format!("{name}.workspace = true"))
         .collect();

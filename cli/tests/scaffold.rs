@@ -44,6 +44,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
             json!({"success": true, "data": {"status": "ok", "message": "pong"}})
         )
     );
+    the_system_routes_answer(&app.base).await;
     drop(app);
 
     for args in [
@@ -136,7 +137,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
-    assert!(shown.contains("wiring OK: 8 tools, 7 plugins"), "{shown}");
+    assert!(shown.contains("wiring OK: 9 tools, 14 plugins"), "{shown}");
     assert_eq!(check.status.code(), Some(0));
 
     let tests = ok(project.cargo(&["test"]));
@@ -164,6 +165,52 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         .args(&sources)
         .output()
         .unwrap());
+}
+
+/// The framework's operational routes, in the shapes of the HTTP contract,
+/// with no line of the new app's own code behind them.
+async fn the_system_routes_answer(base: &str) {
+    assert_eq!(
+        get_json(&format!("{base}/system/health")).await,
+        (200, json!({"success": true, "data": {"status": "ok"}}))
+    );
+    let (status, ready) = get_json(&format!("{base}/system/ready")).await;
+    assert_eq!(
+        (status, &ready["data"]["ready"]),
+        (200, &json!(true)),
+        "{ready}"
+    );
+    let (status, body) = get_json(&format!("{base}/system/status")).await;
+    assert_eq!(status, 200, "{body}");
+    let tools = body["data"]["tools"].as_array().unwrap();
+    for name in ["http", "db", "event_bus", "auth", "state", "registry"] {
+        let tool = tools.iter().find(|t| t["name"] == name);
+        let tool = tool.unwrap_or_else(|| panic!("no tool {name} in {body}"));
+        assert_eq!(tool["status"], "OK", "{tool}");
+        assert!(tool["message"].is_string(), "{tool}");
+    }
+    let plugins = body["data"]["plugins"].as_array().unwrap();
+    let ping = plugins.iter().find(|p| p["name"] == "ping.Ping").unwrap();
+    assert_eq!(ping["domain"], "ping");
+    assert_eq!(ping["status"], "READY");
+    assert_eq!(ping["tools"], json!(["http"]));
+    assert!(ping.get("error").is_some(), "{ping}");
+    assert!(
+        plugins.iter().any(|p| p["name"] == "system.Status"),
+        "{body}"
+    );
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"),
+        "{:?}",
+        metrics.headers()
+    );
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("# TYPE "), "{text}");
 }
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

@@ -95,6 +95,9 @@ pub struct Http {
     owner: &'static str,
     prefix: Arc<str>,
     route_layers: Arc<[RouteLayer]>,
+    /// Who guards this handle's routes ([`Http::guarded`]), for `routes`
+    /// and OpenAPI.
+    guard: Option<&'static str>,
 }
 
 /// Wraps one route's method router (middleware for a route or a handle).
@@ -106,6 +109,7 @@ impl std::fmt::Debug for Http {
             .field("owner", &self.owner)
             .field("prefix", &self.prefix)
             .field("route_layers", &self.route_layers.len())
+            .field("guard", &self.guard)
             .finish()
     }
 }
@@ -149,6 +153,7 @@ impl Http {
             owner: "app",
             prefix: Arc::from(""),
             route_layers: Arc::from([]),
+            guard: None,
         }
     }
 
@@ -184,6 +189,37 @@ impl Http {
         Self {
             route_layers: Arc::from(layers),
             ..self.clone()
+        }
+    }
+
+    /// A handle whose routes all pass `guard` first: access enforced once
+    /// for a whole group, so a route added to it later is guarded without
+    /// a check of its own. `who` names the rule, as `routes` lists it;
+    /// OpenAPI documents the 401 the guard may answer.
+    ///
+    /// ```
+    /// use axum::middleware::{Next, from_fn};
+    /// use axum::extract::Request;
+    ///
+    /// async fn only_local(request: Request, next: Next) -> axum::response::Response {
+    ///     // ... refuse here, or:
+    ///     next.run(request).await
+    /// }
+    /// let http = microcore_http::Http::detached();
+    /// let admin = http
+    ///     .group("/admin")
+    ///     .guarded("ADMIN_ROUTES", |route| route.layer(from_fn(only_local)));
+    /// admin.route(axum::http::Method::GET, "/stats", axum::routing::get(|| async { "" }));
+    /// assert_eq!(http.routes()[0].auth, Some("ADMIN_ROUTES"));
+    /// ```
+    pub fn guarded(
+        &self,
+        who: &'static str,
+        guard: impl Fn(MethodRouter) -> MethodRouter + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            guard: Some(who),
+            ..self.with_layer(guard)
         }
     }
 
@@ -256,6 +292,10 @@ impl Http {
     ) -> RouteDoc<'_> {
         if let Some((domain, _)) = self.owner.split_once('.') {
             doc.tags.push(domain.to_string());
+        }
+        if let Some(who) = self.guard {
+            doc.requires(who);
+            doc.error(401, format!("Refused by {who}"));
         }
         let path = format!("{}{}", self.prefix, path);
         let router = self

@@ -1,17 +1,20 @@
 //! GET /system/status, /system/health and /system/ready: what the app is
 //! made of and whether it can serve.
 
-use crate::prelude::*;
-use crate::system::models::{Caller, Policy};
+use microcore::prelude::*;
+use microcore_config::Config;
+use microcore_http::Http;
+use microcore_registry::Registry;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Tools and plugins with their status; liveness and readiness probes.
-#[plugin]
+#[plugin(domain = "system")]
+#[derive(Debug)]
 pub struct Status {
     http: Http,
     config: Config,
     registry: Registry,
-    #[state]
-    policy: Policy,
 }
 
 /// The body of `/system/health`: the process answers.
@@ -22,17 +25,19 @@ pub struct Alive {
 
 impl Plugin for Status {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        let access = self.policy.load(&self.config)?;
-        let http = self.http.group("/system");
-        http.get("/health", &self, Self::health)
+        // Orchestrators probe these without credentials: outside the guard.
+        let probes = self.http.group("/system");
+        probes
+            .get("/health", &self, Self::health)
             .summary("Liveness: the process answers (always public)");
-        http.get("/ready", &self, Self::ready)
+        probes
+            .get("/ready", &self, Self::ready)
             .summary("Readiness: every critical tool is healthy (always public)")
             .responds(503, "A critical tool is failing");
-        if access.serves() {
-            http.get("/status", &self, Self::status)
-                .summary("Every tool and plugin with its status")
-                .responds(401, "SYSTEM_ROUTES=token and no valid token");
+        if let Some(system) = crate::guarded(&self.http, &self.config)? {
+            system
+                .get("/system/status", &self, Self::status)
+                .summary("Every tool and plugin with its status");
         }
         Ok(())
     }
@@ -57,8 +62,7 @@ impl Status {
         Err(Error::business(format!("Not ready: {}", failing.join(", "))).with_status(503))
     }
 
-    async fn status(self: Arc<Self>, caller: Caller) -> Result<microcore_registry::Status> {
-        self.policy.allow(caller)?;
+    async fn status(self: Arc<Self>) -> Result<microcore_registry::Status> {
         Ok(self.registry.status().await)
     }
 }
