@@ -10,7 +10,7 @@ pub use microcore_auth::{Auth, AuthUser, MaybeAuthUser};
 pub use microcore_config::Config;
 pub use microcore_db::Db;
 pub use microcore_event_bus::{Event, EventBus};
-pub use microcore_http::{Http, IntoParams, Json, Path, Query, Reply, ToSchema, Validate};
+pub use microcore_http::{Created, Http, IntoParams, Json, Path, Query, Reply, ToSchema, Validate};
 pub use microcore_log::Log;
 pub use microcore_registry::Registry;
 pub use microcore_scheduler::{JobRun, Scheduler};

@@ -29,7 +29,7 @@ async fn schemathesis_finds_nothing() {
             .await
             .unwrap()
             .status(),
-        200
+        201
     );
     let token = support::login(&client, &app.base, "fuzz@example.com", "password1").await;
     let output = Command::new(schemathesis)

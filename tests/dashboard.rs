@@ -33,7 +33,7 @@ async fn register(app: &TestApp, email: &str) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
 /// `kind:name:status` of every node the graph drew.

@@ -41,7 +41,7 @@ async fn register_through_the_router_with_a_recording_bus() {
         ))
         .unwrap();
     let response = router.oneshot(request).await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 201);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let bus = running.handle::<EventBus>().unwrap();

@@ -213,7 +213,7 @@ async fn register(base: &str, headers: &[(&str, &str)]) {
         request = request.header(*name, *value);
     }
     let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
 }
 
 /// `POST /users` on an app with `bus` settings: the request's server span,
@@ -241,7 +241,7 @@ async fn one_trace_through_the_bus(bus: &[(&str, &str)]) {
         .await;
     assert_eq!(http.name, "POST /users");
     assert_eq!(http.service, "otel-test");
-    assert_eq!(http.attributes["http.response.status_code"], "200");
+    assert_eq!(http.attributes["http.response.status_code"], "201");
     assert_eq!(sent.kind, 4, "a producer span: {sent:?}");
     // The welcome handler publishes inside the span of its delivery...
     assert_eq!(handled.name, "handle user.created", "{handled:?}");

@@ -147,7 +147,7 @@ async fn register(client: &reqwest::Client, base: &str, email: &str) -> Option<i
         .send()
         .await
         .ok()?;
-    if r.status() != 200 {
+    if r.status() != 201 {
         return None;
     }
     r.json::<Value>().await.ok()?["data"]["id"].as_i64()

@@ -61,7 +61,7 @@ async fn a_read_only_sqlite_file_gives_503_keeps_reads_and_recovers() {
     let mut acknowledged = Vec::new();
     for i in 0..5 {
         let (status, body) = register(&client, &app.base, i).await;
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(status, 201, "{body}");
         acknowledged.push(body["data"]["id"].as_i64().unwrap());
     }
     let token = support::login(&client, &app.base, "u0@example.com", "password1").await;
@@ -97,7 +97,7 @@ async fn a_read_only_sqlite_file_gives_503_keeps_reads_and_recovers() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let recovered_id = loop {
         let (status, body) = register(&client, &app.base, 101).await;
-        if status == 200 {
+        if status == 201 {
             break body["data"]["id"].as_i64().unwrap();
         }
         assert_eq!(status, 503, "{body}");

@@ -23,7 +23,7 @@ async fn register(app: &TestApp, email: &str, request_id: &str) -> Value {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 201);
     r.json().await.unwrap()
 }
 
@@ -258,7 +258,7 @@ async fn every_endpoint_answers_real_data(backend: Backend) {
     let text = r.text().await.unwrap();
     assert!(
         text.contains(
-            r#"microcore_http_requests_total{method="POST",route="/users",status="200"} 1"#
+            r#"microcore_http_requests_total{method="POST",route="/users",status="201"} 1"#
         )
     );
     assert!(

@@ -73,7 +73,7 @@ on_both_backends!(
 async fn registration_login_and_profile(backend: Backend) {
     let app = TestApp::start(backend, &[]).await;
     let (status, body) = register(&app, "Ada", "Ada.L@Example.COM", "correct horse").await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 201, "{body}");
     assert_eq!(
         body["data"]["email"], "Ada.L@example.com",
         "domain lower-cased, local part kept"
@@ -451,7 +451,7 @@ async fn causal_flow(backend: Backend, vars: &[(&str, &str)]) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["data"]["id"]
         .as_i64()
         .unwrap();

@@ -1,4 +1,4 @@
-//! POST /users: register a user; publishes `user.created`.
+//! POST /users: register a user (201); publishes `user.created`.
 
 use crate::prelude::*;
 use crate::users::models::{UserProfile, email_taken, normalize_email, user};
@@ -50,7 +50,7 @@ impl Plugin for RegisterUser {
 }
 
 impl RegisterUser {
-    async fn execute(self: Arc<Self>, Json(form): Json<Registration>) -> Result<UserProfile> {
+    async fn execute(self: Arc<Self>, Json(form): Json<Registration>) -> Result<Created<UserProfile>> {
         let password_hash = self.auth.hash_password(&form.password).await?;
         let roles = vec!["user".to_string()];
         let row = user::ActiveModel {
@@ -74,7 +74,7 @@ impl RegisterUser {
                 },
             )
             .await?;
-        Ok(profile)
+        Ok(Created::new(profile))
     }
 }
 
@@ -105,7 +105,11 @@ mod tests {
     async fn registers_and_announces_the_user() {
         let bus = EventBus::recording();
         let register = plugin(&bus).await;
-        let profile = register.execute(form("Ada@Example.COM")).await.unwrap();
+        let profile = register
+            .execute(form("Ada@Example.COM"))
+            .await
+            .unwrap()
+            .into_body();
         assert_eq!(profile.email, "Ada@example.com");
         assert_eq!(profile.roles, ["user"]);
         bus.assert_published(

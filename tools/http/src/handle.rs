@@ -482,15 +482,6 @@ impl RouteDoc<'_> {
         self.edit(|d| d.error(status, description))
     }
 
-    /// The success status, when not 200 (`201` for a creation).
-    pub fn status(self, status: u16) -> Self {
-        self.edit(|d| {
-            if let Some(success) = &mut d.success {
-                success.0 = status;
-            }
-        })
-    }
-
     /// Wraps this route alone in `layer` (route middleware: a timeout, a
     /// rate limit, a header).
     pub fn layer(self, layer: impl FnOnce(MethodRouter) -> MethodRouter) -> Self {

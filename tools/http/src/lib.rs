@@ -22,7 +22,7 @@ pub use handle::{Http, RouteDoc, RouteInfo};
 pub use handler::{Describe, PluginFn};
 pub use layers::REQUEST_ID;
 pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};
-pub use reply::{IntoReply, Reply, ReplyBody, error_envelope, error_response, success};
+pub use reply::{Created, IntoReply, Reply, ReplyBody, error_envelope, error_response, success};
 pub use scope::provided;
 pub use settings::HttpSettings;
 pub use tool::AxumHttp;

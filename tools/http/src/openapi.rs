@@ -111,9 +111,12 @@ impl<T: ToSchema> ApiBody for T {
     }
 }
 
-impl<T: ToSchema> ApiBody for Reply<T> {
+impl<T: ToSchema, const STATUS: u16> ApiBody for Reply<T, STATUS> {
     fn describe(doc: &mut OperationDoc) {
         <T as ApiBody>::describe(doc);
+        if let Some(success) = &mut doc.success {
+            success.0 = STATUS;
+        }
     }
 }
 

@@ -13,42 +13,60 @@ pub trait IntoReply {
     fn into_reply(self) -> Response;
 }
 
-/// A success answer with a chosen status or extra headers.
+/// A success answer with a status other than 200, or extra headers. The
+/// status is part of the type, so the OpenAPI document states the status
+/// the route sends: `Created<T>` (201) for a creation.
 ///
 /// ```
-/// use microcore_http::Reply;
-/// use axum::http::StatusCode;
+/// use microcore::prelude::*;
+/// use microcore_http::{Created, Reply};
 ///
-/// let created = Reply::new(serde_json::json!({"id": 1})).status(StatusCode::CREATED);
-/// # let _ = created;
+/// async fn create() -> Result<Created<serde_json::Value>> {
+///     Ok(Created::new(serde_json::json!({"id": 1})))
+/// }
+///
+/// async fn accept() -> Result<Reply<(), 202>> {
+///     Ok(Reply::new(()))
+/// }
 /// ```
 #[derive(Debug)]
-pub struct Reply<T> {
+pub struct Reply<T, const STATUS: u16 = 200> {
     body: T,
-    status: StatusCode,
     headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
-impl<T: Serialize> Reply<T> {
-    /// `200 OK` with `data: body`.
+/// `201 Created` with `data: body`.
+pub type Created<T> = Reply<T, 201>;
+
+impl<T: Serialize, const STATUS: u16> Reply<T, STATUS> {
+    /// `STATUS` (200 unless the type says otherwise) with `data: body`.
     pub fn new(body: T) -> Self {
+        const {
+            assert!(
+                STATUS >= 200 && STATUS < 300,
+                "a success reply's status is 2xx: answer errors with `Err(Error::...)`"
+            );
+        }
         Self {
             body,
-            status: StatusCode::OK,
             headers: Vec::new(),
         }
-    }
-
-    /// Another success status (`201 Created`, ...).
-    pub fn status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
     }
 
     /// Adds a header (`Set-Cookie`, ...).
     pub fn header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
+    }
+
+    /// The body, for a plugin test that calls the handler.
+    ///
+    /// ```
+    /// let reply = microcore_http::Created::new(7);
+    /// assert_eq!(reply.into_body(), 7);
+    /// ```
+    pub fn into_body(self) -> T {
+        self.body
     }
 }
 
@@ -64,9 +82,11 @@ impl<T: Serialize> ReplyBody for T {
     }
 }
 
-impl<T: Serialize> ReplyBody for Reply<T> {
+impl<T: Serialize, const STATUS: u16> ReplyBody for Reply<T, STATUS> {
     fn into_response(self) -> Response {
-        let mut response = success(self.status, &self.body);
+        // `new` checked at compile time that STATUS is 2xx.
+        let status = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
+        let mut response = success(status, &self.body);
         for (name, value) in self.headers {
             response.headers_mut().append(name, value);
         }
