@@ -167,6 +167,28 @@ async fn login(
         .unwrap()
 }
 
+/// Waits (up to a second) for `token` to be refused on `path` of `base`.
+async fn refused_soon(client: &reqwest::Client, base: &str, path: &str, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::UNAUTHORIZED {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} on {base} still answers {}",
+            r.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_share_writes_throttling_events_and_survive_a_kill() {
     let cluster = Cluster::create().await;
@@ -197,6 +219,49 @@ async fn two_replicas_share_writes_throttling_events_and_survive_a_kill() {
             r.json::<Value>().await.unwrap()["data"]["email"],
             "ada@example.com"
         );
+    }
+
+    // A logout on A refuses the token on B; deleting a user on B refuses
+    // their tokens on A (each replica checks a local table, kept up to
+    // date from the shared state).
+    let session = login(&client, b.base(), "ada@example.com", "password1").await;
+    let session = session.json::<Value>().await.unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client
+        .post(format!("{}/auth/logout", a.base()))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    refused_soon(&client, b.base(), "/users/me", &session).await;
+    let leaver = register(&client, a.base(), "leaver@example.com")
+        .await
+        .expect("registered on A");
+    let r = login(&client, a.base(), "leaver@example.com", "password1").await;
+    let leaver_token = r.json::<Value>().await.unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client
+        .delete(format!("{}/users/{leaver}", b.base()))
+        .bearer_auth(&leaver_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    refused_soon(&client, a.base(), "/users", &leaver_token).await;
+    // The other token of ada still works on both.
+    for replica in [&a, &b] {
+        let r = client
+            .get(format!("{}/users/me", replica.base()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
     }
 
     // Five failures spread over both replicas block the right password on either.

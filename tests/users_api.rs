@@ -68,6 +68,7 @@ on_both_backends!(
     events_follow_the_request_causally,
     concurrent_deletes_answer_once_and_publish_once,
     an_update_racing_a_delete_is_a_404_never_a_500,
+    logout_and_deletion_revoke_tokens,
 );
 
 async fn registration_login_and_profile(backend: Backend) {
@@ -350,10 +351,11 @@ async fn only_the_owner_updates_or_deletes(backend: Backend) {
         (r.status(), r.json::<Value>().await.unwrap()),
         (StatusCode::OK, json!({"success": true}))
     );
+    // The account is gone, and so is every token of it (CONTRACT §1).
     let (status, gone) = get(&app, "/users/me", &t).await;
     assert_eq!(
         (status, &gone["error"]),
-        (StatusCode::NOT_FOUND, &json!("User no longer exists"))
+        (StatusCode::UNAUTHORIZED, &json!("Invalid or expired token"))
     );
     let deleted = app
         .bus
@@ -559,5 +561,50 @@ async fn an_update_racing_a_delete_is_a_404_never_a_500(backend: Backend) {
             );
         }
     }
+    app.stop().await;
+}
+
+async fn logout_and_deletion_revoke_tokens(backend: Backend) {
+    let app = TestApp::start(backend, &[]).await;
+    let (id, first) = account(&app, "leaver@example.com").await;
+    let second = token(&app, "leaver@example.com", "password1").await;
+    let (_, bystander) = account(&app, "stayer@example.com").await;
+    let logout = app
+        .client
+        .post(app.url("/auth/logout"))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    let refused = |(status, body): (StatusCode, Value)| {
+        assert_eq!(
+            (status, &body["error"]),
+            (StatusCode::UNAUTHORIZED, &json!("Invalid or expired token"))
+        );
+    };
+    for path in ["/users/me", "/users", &format!("/users/{id}")] {
+        refused(get(&app, path, &first).await);
+        assert_eq!(
+            get(&app, path, &second).await.0,
+            200,
+            "{path}: only the logged-out token goes"
+        );
+    }
+    let deleted = send(&app, reqwest::Method::DELETE, id, &second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    for path in ["/users/me", "/users", &format!("/users/{id}")] {
+        refused(get(&app, path, &second).await);
+        assert_eq!(get(&app, "/users", &bystander).await.0, 200);
+    }
+    let put = send(&app, reqwest::Method::PUT, id, &second)
+        .json(&json!({"name": "ghost"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 401);
     app.stop().await;
 }

@@ -9,6 +9,7 @@ use sea_orm::EntityTrait;
 pub struct DeleteUser {
     http: Http,
     db: Db,
+    auth: Auth,
     bus: EventBus,
 }
 
@@ -41,6 +42,8 @@ impl DeleteUser {
         if deleted.rows_affected == 0 {
             return Err(Error::not_found("User not found"));
         }
+        // Every token of the user is refused from now on, on every replica.
+        self.auth.revoke_user(&user.id).await?;
         self.bus
             .publish("user.deleted", &UserDeleted { id: user_id })
             .await?;

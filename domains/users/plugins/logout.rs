@@ -1,9 +1,10 @@
-//! POST /auth/logout: clears the session cookie (tokens are not revoked).
+//! POST /auth/logout: clears the session cookie and revokes the token
+//! the request carried, on every replica.
 
 use crate::prelude::*;
 use axum::http::header::SET_COOKIE;
 
-/// Logs out by clearing the `access_token` cookie.
+/// Logs out: the token is refused from now on, and the cookie cleared.
 #[plugin]
 pub struct Logout {
     http: Http,
@@ -20,7 +21,12 @@ impl Plugin for Logout {
 }
 
 impl Logout {
-    async fn execute(self: Arc<Self>) -> Result<Reply<()>> {
+    async fn execute(self: Arc<Self>, MaybeAuthUser(user): MaybeAuthUser) -> Result<Reply<()>> {
+        if let Some(user) = user {
+            self.auth
+                .revoke_token(&user.token_id, user.expires_at)
+                .await?;
+        }
         Ok(Reply::new(()).header(SET_COOKIE, self.auth.logout_cookie()))
     }
 }

@@ -62,6 +62,10 @@ pub struct AuthUser {
     pub email: String,
     /// The user's roles.
     pub roles: Vec<String>,
+    /// The token's id (`jti`): see [`Auth::revoke_token`].
+    pub token_id: String,
+    /// When the token expires, in seconds since the Unix epoch.
+    pub expires_at: u64,
 }
 
 impl From<Claims> for AuthUser {
@@ -70,6 +74,8 @@ impl From<Claims> for AuthUser {
             id: claims.sub,
             email: claims.email,
             roles: claims.roles,
+            token_id: claims.jti,
+            expires_at: claims.exp,
         }
     }
 }
@@ -78,7 +84,7 @@ impl AuthUser {
     /// The id parsed as the type the app uses (`i64`, `Uuid`, ...).
     ///
     /// ```
-    /// # let user = microcore_auth::AuthUser { id: "42".into(), email: String::new(), roles: vec![] };
+    /// # let user = microcore_auth::AuthUser { id: "42".into(), email: String::new(), roles: vec![], token_id: String::new(), expires_at: 0 };
     /// assert_eq!(user.user_id::<i64>().unwrap(), 42);
     /// assert_eq!(user.user_id::<u8>().unwrap(), 42);
     /// assert_eq!(user.user_id::<bool>().unwrap_err().kind().status(), 401);
@@ -96,7 +102,7 @@ impl AuthUser {
     /// Whether the user has `role`.
     ///
     /// ```
-    /// # let user = microcore_auth::AuthUser { id: "1".into(), email: String::new(), roles: vec!["user".into()] };
+    /// # let user = microcore_auth::AuthUser { id: "1".into(), email: String::new(), roles: vec!["user".into()], token_id: String::new(), expires_at: 0 };
     /// assert!(user.has_role("user"));
     /// assert!(!user.has_role("admin"));
     /// ```
@@ -110,7 +116,7 @@ impl AuthUser {
     /// and a check in the body keeps the rule next to the code it guards.
     ///
     /// ```
-    /// # let user = microcore_auth::AuthUser { id: "1".into(), email: String::new(), roles: vec!["user".into()] };
+    /// # let user = microcore_auth::AuthUser { id: "1".into(), email: String::new(), roles: vec!["user".into()], token_id: String::new(), expires_at: 0 };
     /// assert!(user.require_role("user").is_ok());
     /// let e = user.require_role("admin").unwrap_err();
     /// assert_eq!((e.kind().status(), e.message()), (403, "Forbidden"));
@@ -186,9 +192,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let auth = verifier(parts)?;
         let token = find_token(parts).ok_or_else(|| rejection(MISSING_TOKEN))?;
-        auth.verify(token)
-            .map(AuthUser::from)
-            .map_err(AuthRejection)
+        accept(&auth, token).map_err(AuthRejection)
     }
 }
 
@@ -200,9 +204,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthUser {
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let auth = verifier(parts)?;
-        Ok(find_token(parts)
-            .and_then(|token| auth.verify(token).ok())
-            .map(AuthUser::from))
+        Ok(find_token(parts).and_then(|token| accept(&auth, token).ok()))
     }
 }
 
@@ -214,6 +216,13 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeAuthUser {
             .await
             .map(MaybeAuthUser)
     }
+}
+
+/// The caller a token names, when it is valid and not revoked.
+fn accept(auth: &Auth, token: &str) -> Result<AuthUser, Error> {
+    let claims = auth.verify(token)?;
+    auth.check(&claims)?;
+    Ok(AuthUser::from(claims))
 }
 
 fn rejection(message: &'static str) -> AuthRejection {

@@ -16,6 +16,7 @@ use microcore::{Error, ToolHandle};
 use microcore_config::Config;
 
 use crate::hashing::{HashLimits, HashStage};
+use crate::revocation::Revocations;
 use crate::settings;
 
 /// Issues and checks tokens, hashes and checks passwords.
@@ -52,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) decoy: OnceLock<String>,
     /// The bound on hashes running and waiting at once.
     pub(crate) hashing: HashStage,
+    /// Tokens and users refused before their tokens expire.
+    pub(crate) revocations: Revocations,
 }
 
 impl std::fmt::Debug for Auth {
@@ -176,6 +179,7 @@ impl Auth {
                 argon2,
                 decoy: OnceLock::new(),
                 hashing: HashStage::new(limits),
+                revocations: Revocations::default(),
             }),
             registry: None,
             owner: "app",
@@ -214,6 +218,7 @@ impl Auth {
                 argon2: inner.argon2.clone(),
                 decoy: OnceLock::new(),
                 hashing: HashStage::new(limits),
+                revocations: Revocations::default(),
             }),
             ..self
         })

@@ -13,6 +13,9 @@
 //!   [`MaybeAuthUser`] makes it optional; [`AuthUser::require_role`]
 //!   guards by role.
 //! - **Cookies**: [`Auth::login_cookie`] and [`Auth::logout_cookie`].
+//! - **Revocation**: [`Auth::revoke_token`] (logout) and
+//!   [`Auth::revoke_user`] (account deleted), refused on every replica
+//!   sharing the state tool; each request checks a local table only.
 //!
 //! A login handler and a protected one:
 //!
@@ -52,6 +55,7 @@ mod extract;
 mod handle;
 mod hashing;
 mod password;
+mod revocation;
 mod settings;
 mod token;
 mod tool;

@@ -25,6 +25,7 @@ pub(crate) const INVALID_TOKEN: &str = "Invalid or expired token";
 ///     roles: vec!["user".into()],
 ///     exp: 2_000_000_000,
 ///     iat: 1_900_000_000,
+///     jti: "4b1f0c7e".into(),
 /// };
 /// assert!(claims.has_role("user"));
 /// ```
@@ -42,6 +43,9 @@ pub struct Claims {
     /// Issue time, in seconds since the Unix epoch.
     #[serde(default)]
     pub iat: u64,
+    /// The token's own id, random: what a logout revokes.
+    #[serde(default)]
+    pub jti: String,
 }
 
 impl Claims {
@@ -74,6 +78,7 @@ impl Auth {
             roles: roles.into_iter().map(Into::into).collect(),
             exp: iat.saturating_add(self.inner.ttl.as_secs()),
             iat,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 

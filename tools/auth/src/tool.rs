@@ -4,6 +4,7 @@
 use microcore::prelude::*;
 use microcore_config::Config;
 use microcore_http::Http;
+use microcore_state::State;
 
 use crate::Auth;
 
@@ -17,6 +18,8 @@ use crate::Auth;
 pub struct AuthTool {
     config: Config,
     http: Http,
+    /// Where revocations are shared between replicas.
+    state: State,
 }
 
 impl Tool for AuthTool {
@@ -24,6 +27,7 @@ impl Tool for AuthTool {
 
     async fn setup(&self, ctx: &ToolContext) -> Result<Auth> {
         let auth = Auth::from_config(&self.config)?;
+        auth.share_revocations(self.state.clone()).await?;
         self.http.provide(auth.clone());
         tracing::debug!("auth ready: tokens live {} s", auth.token_ttl().as_secs());
         Ok(auth.with_registry(ctx.registry.clone()))

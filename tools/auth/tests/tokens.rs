@@ -151,6 +151,7 @@ fn claims_issued_as_given_round_trip() {
         roles: vec![],
         exp: now() + 100,
         iat: now(),
+        jti: "t-1".into(),
     };
     assert_eq!(auth.verify(&auth.issue(&claims).unwrap()).unwrap(), claims);
 }

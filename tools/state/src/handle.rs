@@ -209,6 +209,22 @@ impl State {
         self
     }
 
+    /// This handle with no call recording: for background work whose
+    /// steady stream of calls (a poll every tenth of a second) would push
+    /// the requests' own calls out of the recent-call list.
+    ///
+    /// ```
+    /// let state = microcore_state::State::memory().with_registry(microcore::registry::AppRegistry::new());
+    /// let quiet = state.unrecorded();
+    /// # let _ = quiet;
+    /// ```
+    pub fn unrecorded(&self) -> Self {
+        Self {
+            registry: None,
+            ..self.clone()
+        }
+    }
+
     /// `work`, recorded as one call of `method` when a registry is set.
     async fn timed<T>(
         &self,
