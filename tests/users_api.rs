@@ -496,7 +496,7 @@ async fn causal_flow(backend: Backend, vars: &[(&str, &str)]) {
 /// Registers `email` and logs in: its id and a token.
 async fn account(app: &TestApp, email: &str) -> (i64, String) {
     let (status, body) = register(app, "Racer", email, "password1").await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 201, "{body}");
     let id = body["data"]["id"].as_i64().unwrap();
     (id, token(app, email, "password1").await)
 }
