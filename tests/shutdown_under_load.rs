@@ -85,7 +85,7 @@ async fn sigterm_completes_requests_in_flight_refuses_new_ones_and_exits_zero() 
 
     let answers = futures::future::join_all(pending.into_iter().map(Pending::finish)).await;
     for (i, answer) in answers.iter().enumerate() {
-        assert!(answer.starts_with("HTTP/1.1 200"), "request {i}: {answer}");
+        assert!(answer.starts_with("HTTP/1.1 201"), "request {i}: {answer}");
         assert!(
             answer.contains(&format!(r#""email":"u{i}@example.com""#)),
             "request {i}: {answer}"
@@ -93,4 +93,36 @@ async fn sigterm_completes_requests_in_flight_refuses_new_ones_and_exits_zero() 
     }
     let status = support::wait_for_exit(&mut app, Duration::from_secs(20));
     assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+/// Idle, the app exits within 300 ms of SIGTERM, even with a keep-alive
+/// connection, a connection that sent half a request head and an event
+/// stream open: nothing is in flight, so nothing is waited for.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_app_exits_within_300_ms_of_sigterm() {
+    let (mut app, _dir) = support::start_app(&[]);
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut kept_alive = TcpStream::connect(&addr).await.unwrap();
+    kept_alive
+        .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = kept_alive.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let mut half = TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"GET /pi").await.unwrap();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /system/events/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let signalled = Instant::now();
+    support::signal(&app, "TERM");
+    let status = support::wait_for_exit(&mut app, Duration::from_secs(20));
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took <= Duration::from_millis(300), "exit took {took:?}");
 }

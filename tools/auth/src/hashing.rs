@@ -43,6 +43,14 @@ pub struct HashLimits {
 }
 
 impl HashLimits {
+    /// The waiting line when `AUTH_HASH_QUEUE` is not set: 64 callers per
+    /// slot. A waiting caller costs only its request (the 19 MiB and the CPU
+    /// are spent by running hashes), and the wait's deadline bounds its
+    /// latency, so the line can be long enough to absorb a burst.
+    pub fn default_queue(concurrency: usize) -> usize {
+        concurrency.saturating_mul(64)
+    }
+
     /// One fewer than the cores, at least one.
     pub fn default_concurrency() -> usize {
         std::thread::available_parallelism()
@@ -57,7 +65,7 @@ impl Default for HashLimits {
         let concurrency = Self::default_concurrency();
         Self {
             concurrency,
-            queue: concurrency * 16,
+            queue: Self::default_queue(concurrency),
             wait: Duration::from_secs(2),
         }
     }

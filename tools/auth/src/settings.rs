@@ -72,7 +72,7 @@ fn hash_limits(config: &Config) -> Result<HashLimits, Error> {
     let queue = config.get_with(
         "AUTH_HASH_QUEUE",
         "a whole number (0: no waiting, turn away at once)",
-        concurrency * 16,
+        HashLimits::default_queue(concurrency),
         |v| v.parse::<usize>().ok(),
     )?;
     let wait = config.get_with(
@@ -129,7 +129,7 @@ mod tests {
             hash_limits(&config).unwrap(),
             HashLimits {
                 concurrency: 3,
-                queue: 48,
+                queue: 192,
                 wait: Duration::from_millis(250)
             }
         );
