@@ -79,7 +79,11 @@ where
                     return Err(rejection(StatusCode::BAD_REQUEST, "Malformed JSON body"));
                 }
                 let field = e.path().to_string();
-                return Err(reject(vec![field_error(&field, &inner.to_string())]));
+                return Err(reject(vec![field_error(
+                    &field,
+                    &inner.to_string(),
+                    "body",
+                )]));
             }
         };
         if de.end().is_err() {
@@ -102,7 +106,7 @@ where
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
-            reject(vec![field_error(&field, &e.inner().to_string())])
+            reject(vec![field_error(&field, &e.inner().to_string(), "query")])
         })?;
         validate(&value)?;
         Ok(Query(value))
@@ -184,25 +188,35 @@ fn validate<T: validator::Validate>(value: &T) -> Result<(), Rejection> {
 
 /// A serde message without the submitted value: serde's messages quote it
 /// (`invalid type: string "hunter2", expected u32`), so keep only the rule.
-fn field_error(path: &str, serde_message: &str) -> FieldError {
+/// An error about the input as a whole names the field serde names
+/// (`missing field `email``, `duplicate field `limit``), else `whole`
+/// (`"body"` or `"query"`): a query error never names the body.
+fn field_error(path: &str, serde_message: &str, whole: &str) -> FieldError {
     let message = serde_message
         .split(" at line ")
         .next()
         .unwrap_or(serde_message);
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let name = rest.trim_end_matches('`');
-        let field = if path == "." || path.is_empty() {
+    let at_top = path == "." || path.is_empty();
+    let within = |name: &str| {
+        if at_top {
             name.to_string()
         } else {
             format!("{path}.{name}")
-        };
-        return FieldError {
-            field,
-            message: "is required".into(),
-        };
+        }
+    };
+    for (prefix, rule) in [
+        ("missing field `", "is required"),
+        ("duplicate field `", "is given more than once"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return FieldError {
+                field: within(rest.trim_end_matches('`')),
+                message: rule.into(),
+            };
+        }
     }
-    let field = if path == "." || path.is_empty() {
-        "body".to_string()
+    let field = if at_top {
+        whole.to_string()
     } else {
         path.to_string()
     };
@@ -238,11 +252,12 @@ mod tests {
         let e = field_error(
             "age",
             "invalid type: string \"hunter2\", expected u32 at line 1 column 20",
+            "body",
         );
         assert_eq!(e.field, "age");
         assert_eq!(e.message, "expected u32");
         assert!(!format!("{e:?}").contains("hunter2"));
-        let e = field_error(".", "missing field `email` at line 1 column 2");
+        let e = field_error(".", "missing field `email` at line 1 column 2", "body");
         assert_eq!(
             (e.field.as_str(), e.message.as_str()),
             ("email", "is required")
@@ -250,11 +265,39 @@ mod tests {
         let e = field_error(
             ".",
             "invalid type: null, expected struct Register at line 1 column 4",
+            "body",
         );
         assert_eq!(
             (e.field.as_str(), e.message.as_str()),
             ("body", "expected struct Register")
         );
+    }
+
+    #[test]
+    fn a_query_error_names_the_query_parameter() {
+        #[derive(Debug, serde::Deserialize, validator::Validate)]
+        #[allow(dead_code)]
+        struct Page {
+            limit: Option<u32>,
+            offset: Option<u32>,
+        }
+        let parse = |query: &str| {
+            let (mut parts, ()) = axum::http::Request::get(format!("/users?{query}"))
+                .body(())
+                .unwrap()
+                .into_parts();
+            futures::executor::block_on(Query::<Page>::from_request_parts(&mut parts, &()))
+                .unwrap_err()
+                .0
+        };
+        for (query, field) in [
+            ("limit=1&limit=2", "limit"),
+            ("limit=x", "limit"),
+            ("offset=-1", "offset"),
+        ] {
+            let e = parse(query);
+            assert_eq!(e.details()[0].field, field, "{query}: {:?}", e.details());
+        }
     }
 
     #[test]
