@@ -7,6 +7,7 @@
 
 use proc_macro::TokenStream;
 
+mod api;
 mod args;
 mod fields;
 mod plugin;
@@ -34,10 +35,22 @@ pub fn plugin(args: TokenStream, item: TokenStream) -> TokenStream {
 /// implementation take the place of another tool of the same name (without
 /// it, two tools with one name are a boot error).
 ///
+/// On an inherent `impl` block of a handle (`#[tool] impl Db { .. }`), it
+/// records the signature and first doc sentence of each `pub fn` for
+/// `AI_CONTEXT.md` (see `microcore::api`). Arguments there: `guide =
+/// "../AI.md"` attaches the tool's guide; `part_of = Handle` files a
+/// helper type (a builder the handle returns) under `Handle`'s tool.
+///
 /// See `microcore::Tool` for an example.
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    tool::expand(args.into(), item.into())
+    let item = proc_macro2::TokenStream::from(item);
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return api::expand(args.into(), block)
+            .unwrap_or_else(syn::Error::into_compile_error)
+            .into();
+    }
+    tool::expand(args.into(), item)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

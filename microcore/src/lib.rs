@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+pub mod api;
 pub mod app;
 pub mod boot;
 pub mod cause;

@@ -11,6 +11,7 @@ use crate::Auth;
 /// The cookie's name.
 pub const COOKIE_NAME: &str = "access_token";
 
+#[microcore::tool]
 impl Auth {
     /// The `Set-Cookie` value of a login: the token, for as long as a token
     /// lives ([`Auth::token_ttl`], 24 h by default).

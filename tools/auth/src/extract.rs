@@ -80,6 +80,7 @@ impl From<Claims> for AuthUser {
     }
 }
 
+#[microcore::tool(part_of = crate::Auth)]
 impl AuthUser {
     /// The id parsed as the type the app uses (`i64`, `Uuid`, ...).
     ///

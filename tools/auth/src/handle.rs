@@ -85,6 +85,7 @@ pub const MIN_KEY_LEN: usize = 32;
 /// The token lifetime when `AUTH_TOKEN_TTL_SECS` is not set: 24 hours.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(86_400);
 
+#[microcore::tool(guide = "../AI.md")]
 impl Auth {
     /// An `Auth` with this key, token lifetime and production Argon2
     /// parameters (the `argon2` crate's defaults: Argon2id, 19 MiB, 2 passes).

@@ -10,6 +10,7 @@ use microcore::Error;
 
 use crate::Auth;
 
+#[microcore::tool]
 impl Auth {
     /// The Argon2id hash of `password`, with a fresh random salt, as a PHC
     /// string to store.

@@ -55,6 +55,7 @@ impl Claims {
     }
 }
 
+#[microcore::tool]
 impl Auth {
     /// Claims for this user, issued now and expiring after
     /// [`Auth::token_ttl`].

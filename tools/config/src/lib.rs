@@ -50,6 +50,7 @@ impl ToolHandle for Config {
     const NAME: &'static str = "config";
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl Config {
     /// A config reading these values first, then the environment (tests).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(

@@ -79,6 +79,7 @@ impl From<DatabaseConnection> for Db {
     }
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl Db {
     /// Opens a pool with these settings and checks that the database
     /// answers; applies no migration.

@@ -126,6 +126,7 @@ pub(crate) struct Live {
     pub(crate) task: JoinHandle<()>,
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl EventBus {
     /// A bus on `driver`, for a handle used outside a plugin (`emitter`
     /// `app`; use `for_owner` to tag it).

@@ -48,6 +48,7 @@ pub struct Publish<'a, T: ?Sized> {
     headers: BTreeMap<String, String>,
 }
 
+#[microcore::tool]
 impl EventBus {
     /// Publishes `payload` to `topic`; `.await` the result. The envelope's
     /// `parent_id` and `correlation_id` come from the request or event
@@ -68,6 +69,7 @@ impl EventBus {
     }
 }
 
+#[microcore::tool]
 impl EventBus {
     /// Records each publish of every copy of this bus in `registry` (tool
     /// `event_bus`, method `publish`, the emitting plugin, duration,
@@ -83,6 +85,7 @@ impl EventBus {
     }
 }
 
+#[microcore::tool(part_of = crate::EventBus)]
 impl<T: Serialize + ?Sized> Publish<'_, T> {
     /// Orders this event with the others of the same key, and names it
     /// for idempotency (handlers of an at-least-once bus may see it twice).

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::{Envelope, EventBus};
 use microcore::sync::lock;
 
+#[microcore::tool]
 impl EventBus {
     /// Every `(topic, payload)` published, oldest first: all of them on a
     /// [`recording`](EventBus::recording) bus, the last 1000 on any other.

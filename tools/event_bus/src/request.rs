@@ -38,6 +38,7 @@ pub const REPLY_ERROR: &str = "error";
 /// The header carrying that error's HTTP status.
 pub const REPLY_ERROR_STATUS: &str = "error_status";
 
+#[microcore::tool]
 impl EventBus {
     /// Publishes `request` to `topic` and waits up to `timeout` for the
     /// answer of a subscription made with [`EventBus::respond`].

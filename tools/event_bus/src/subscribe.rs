@@ -47,6 +47,7 @@ pub struct Subscription {
     group: String,
 }
 
+#[microcore::tool(part_of = crate::EventBus)]
 impl Subscription {
     /// The topic.
     pub fn topic(&self) -> &str {
@@ -99,6 +100,7 @@ impl<T> std::fmt::Debug for Subscribe<'_, T> {
     }
 }
 
+#[microcore::tool(part_of = crate::EventBus)]
 impl<T> Subscribe<'_, T> {
     /// Joins consumer group `group` instead of the default
     /// `<plugin>.<method>`: handlers sharing a group share its events (each
@@ -173,6 +175,7 @@ where
     })
 }
 
+#[microcore::tool]
 impl EventBus {
     /// Runs `handler`, a method of `plugin`, for every event on `topic`
     /// (once per consumer group); `.await` to start it.

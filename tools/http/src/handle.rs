@@ -125,21 +125,35 @@ impl ToolHandle for Http {
     }
 }
 
+// One `pub fn` per HTTP method, in an impl block of their own so that
+// `#[tool]` records them like hand-written ones.
 macro_rules! method_fns {
-    ($($fn_name:ident => $filter:ident, $name:literal;)*) => {$(
-        #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`; the route is documented in OpenAPI from the handler's types.")]
-        pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
-        where
-            P: Send + Sync + 'static,
-            F: Clone + Send + Sync + 'static,
-            PluginFn<P, F>: Handler<T, ()> + Describe<T>,
-            T: 'static,
-        {
-            self.on(MethodFilter::$filter, $name, path, plugin, handler)
-        }
-    )*};
+    ($($fn_name:ident => $filter:ident, $name:literal;)*) => {
+        #[microcore::tool(part_of = Http)]
+        impl Http {$(
+            #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`; the route is documented in OpenAPI from the handler's types.")]
+            pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
+            where
+                P: Send + Sync + 'static,
+                F: Clone + Send + Sync + 'static,
+                PluginFn<P, F>: Handler<T, ()> + Describe<T>,
+                T: 'static,
+            {
+                self.on(MethodFilter::$filter, $name, path, plugin, handler)
+            }
+        )*}
+    };
 }
 
+method_fns! {
+    get => GET, "GET";
+    post => POST, "POST";
+    put => PUT, "PUT";
+    patch => PATCH, "PATCH";
+    delete => DELETE, "DELETE";
+}
+
+#[microcore::tool(guide = "../AI.md")]
 impl Http {
     /// A handle not attached to a running server (unit tests of plugins
     /// that only register routes).
@@ -155,14 +169,6 @@ impl Http {
             route_layers: Arc::from([]),
             guard: None,
         }
-    }
-
-    method_fns! {
-        get => GET, "GET";
-        post => POST, "POST";
-        put => PUT, "PUT";
-        patch => PATCH, "PATCH";
-        delete => DELETE, "DELETE";
     }
 
     /// A handle whose routes are all wrapped in `layer` (middleware for
@@ -450,6 +456,7 @@ pub struct RouteDoc<'a> {
     listed: usize,
 }
 
+#[microcore::tool(part_of = crate::Http)]
 impl RouteDoc<'_> {
     fn edit(self, change: impl FnOnce(&mut OperationDoc)) -> Self {
         if let Some(route) = lock(&self.http.shared.routes).get_mut(self.index) {

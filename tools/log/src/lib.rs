@@ -45,6 +45,7 @@ impl ToolHandle for Log {
     }
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl Log {
     /// A debug line.
     pub fn debug(&self, message: impl Display) {

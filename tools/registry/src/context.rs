@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use microcore::api::ApiBlock;
 use microcore::registry::{PluginRecord, ToolRecord};
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde_json::Value;
@@ -32,6 +33,8 @@ pub struct Inputs<'a> {
     pub routes: &'a [Route],
     /// The bus topology (empty when the bus is not known).
     pub topics: &'a [TopicInfo],
+    /// The tools' public methods and guides ([`microcore::api::blocks`]).
+    pub apis: &'a [&'static ApiBlock],
 }
 
 const HEADER: &str = "# AI_CONTEXT.md
@@ -77,13 +80,14 @@ const HOW_TO_ADD: &str = "## How to add a feature
 ///
 /// ```
 /// use microcore_registry::context::{Inputs, render};
-/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[] });
+/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[] });
 /// assert!(text.starts_with("# AI_CONTEXT.md"));
 /// assert!(text.contains("## How to add a feature"));
 /// ```
 pub fn render(inputs: Inputs<'_>) -> String {
     let mut out = String::from(HEADER);
     tools(&mut out, inputs.tools);
+    apis(&mut out, inputs.tools, inputs.apis);
     plugins(&mut out, &inputs);
     routes(&mut out, inputs.routes);
     events(&mut out, &inputs);
@@ -110,6 +114,73 @@ fn tools(out: &mut String, tools: &[ToolRecord]) {
             status.as_str().unwrap_or_default()
         );
     }
+}
+
+/// Each tool's guide (its `AI.md`, verbatim) and the methods of its types,
+/// tools in boot order, then any linked tool the app did not set up.
+fn apis(out: &mut String, tools: &[ToolRecord], apis: &[&'static ApiBlock]) {
+    let mut by_tool: BTreeMap<&str, Vec<&ApiBlock>> = BTreeMap::new();
+    for block in apis {
+        by_tool.entry(block.tool).or_default().push(block);
+    }
+    let mut order: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    let unset: Vec<&str> = by_tool
+        .keys()
+        .copied()
+        .filter(|t| !order.contains(t))
+        .collect();
+    order.extend(unset);
+    out.push_str(
+        "\n## Tool APIs\n\nWhat a plugin can call on each field, from the code (`#[tool] impl`).\n",
+    );
+    for tool in order {
+        let Some(blocks) = by_tool.get(tool) else {
+            continue;
+        };
+        let _ = writeln!(out, "\n### `{tool}`");
+        if let Some(guide) = blocks.iter().find_map(|b| b.guide) {
+            // A guide's own headings sit below this tool's.
+            let _ = writeln!(out, "\n{}", demote(guide.trim()));
+        }
+        let mut types: Vec<&str> = Vec::new();
+        for block in blocks {
+            if !types.contains(&block.type_name) {
+                types.push(block.type_name);
+            }
+        }
+        for type_name in types {
+            let _ = writeln!(out, "\n`{type_name}`:");
+            for block in blocks.iter().filter(|b| b.type_name == type_name) {
+                for m in block.methods {
+                    let doc = if m.doc.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", m.doc)
+                    };
+                    let _ = writeln!(out, "- `{}`{doc}", m.signature);
+                }
+            }
+        }
+    }
+}
+
+/// `## x` becomes `#### x`, so a guide nests under its tool's heading.
+fn demote(guide: &str) -> String {
+    let mut fenced = false;
+    let lines: Vec<String> = guide
+        .lines()
+        .map(|line| {
+            if line.starts_with("```") {
+                fenced = !fenced;
+            }
+            if !fenced && line.starts_with('#') {
+                format!("###{line}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    lines.join("\n")
 }
 
 fn plugins(out: &mut String, inputs: &Inputs<'_>) {
@@ -377,6 +448,7 @@ mod tests {
             plugins: &plugins,
             routes: &routes,
             topics: &topics,
+            apis: &[],
         })
     }
 
@@ -395,6 +467,42 @@ mod tests {
         assert!(
             text.contains("| `http` | `AxumHttp` | `tools/http/src/tool.rs:22` | config | OK |")
         );
+    }
+
+    #[test]
+    fn renders_each_tools_guide_and_methods_under_its_heading() {
+        static BLOCK: ApiBlock = ApiBlock {
+            tool: "mailer",
+            type_name: "Mailer",
+            location: microcore::descriptor::Location {
+                file: "tools/mailer/src/handle.rs",
+                line: 3,
+            },
+            guide: Some("## When to use\n\nTo send mail.\n\n```rust\n# hidden line\n```\n"),
+            methods: &[microcore::api::Method {
+                signature: "async fn send(&self, to: &str) -> Result<()>",
+                doc: "Sends one e-mail.",
+            }],
+        };
+        let text = render(Inputs {
+            tools: &[],
+            plugins: &[],
+            routes: &[],
+            topics: &[],
+            apis: &[&BLOCK],
+        });
+        let api = &text[text.find("### `mailer`").unwrap()..];
+        assert!(
+            api.contains("##### When to use\n\nTo send mail."),
+            "guide headings nest under the tool's"
+        );
+        assert!(
+            api.contains("```rust\n# hidden line\n```"),
+            "code blocks are left alone"
+        );
+        assert!(api.contains(
+            "`Mailer`:\n- `async fn send(&self, to: &str) -> Result<()>` — Sends one e-mail."
+        ));
     }
 
     #[test]

@@ -50,6 +50,7 @@ impl ToolHandle for Registry {
     const NAME: &'static str = "registry";
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl Registry {
     /// A handle on `kernel`, recording its calls from now on (the first
     /// handle made for a kernel registry gets them; see
@@ -193,6 +194,7 @@ impl Registry {
             plugins: &self.kernel.plugins(),
             routes: &self.routes(),
             topics: &topics,
+            apis: &microcore::api::blocks(),
         })
     }
 }

@@ -125,6 +125,7 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl Scheduler {
     /// A scheduler on `db`, creating its table (`microcore_jobs`) if
     /// missing. It runs nothing until [`Scheduler::start`] (the tool starts

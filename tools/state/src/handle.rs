@@ -92,6 +92,7 @@ impl fmt::Debug for State {
     }
 }
 
+#[microcore::tool(guide = "../AI.md")]
 impl State {
     /// A fresh in-memory state with no prefix: for tests and single-process apps.
     ///
