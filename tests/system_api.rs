@@ -511,7 +511,15 @@ async fn two_boots_write_the_same_ai_context() {
     }
     assert!(text.contains("| POST | `/users` | `users.RegisterUser` |"));
     assert!(text.contains("### `user.created`"));
-    assert!(text.contains("## How to add a feature"));
+    assert!(text.contains("## Authoring guide"));
+    assert!(text.contains("| `users` | `users` | `id INTEGER PRIMARY KEY AUTOINCREMENT`"));
+    assert!(text.contains("- `async fn query_one_raw(") || text.contains("`Db`:"));
+    assert!(
+        text.len() <= microcore_registry::context::BUDGET_BYTES,
+        "AI_CONTEXT.md is {} bytes, over its budget of {}",
+        text.len(),
+        microcore_registry::context::BUDGET_BYTES
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

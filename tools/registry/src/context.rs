@@ -16,6 +16,7 @@ use std::path::Path;
 
 use microcore::api::ApiBlock;
 use microcore::registry::{PluginRecord, ToolRecord};
+use microcore_db::Migration;
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde_json::Value;
 
@@ -35,6 +36,8 @@ pub struct Inputs<'a> {
     pub topics: &'a [TopicInfo],
     /// The tools' public methods and guides ([`microcore::api::blocks`]).
     pub apis: &'a [&'static ApiBlock],
+    /// The embedded migrations, read for the tables.
+    pub migrations: &'a [Migration],
 }
 
 const HEADER: &str = "# AI_CONTEXT.md
@@ -59,40 +62,33 @@ edit it: edit the code, and the next boot rewrites it.
   anything else 500).
 ";
 
-const HOW_TO_ADD: &str = "## How to add a feature
+/// The size the example app's file must stay under (60 KiB, about 15,000
+/// tokens): enough for every tool's API and the guide, small enough to
+/// read in one go. A test of the example app holds it.
+pub const BUDGET_BYTES: usize = 60 * 1024;
 
-1. Create `domains/<domain>/plugins/<feature>.rs` (a new folder is a new
-   domain). No `mod` line, no registration: the domains crate finds it.
-2. Write `use crate::prelude::*;` and a `#[plugin] pub struct <Feature> { .. }`
-   whose fields are the tools it needs (see Tools above).
-3. `impl Plugin for <Feature>`: in `async fn on_boot(self: Arc<Self>)`, register
-   routes (`self.http.get(\"/path\", &self, Self::handler)`), subscriptions
-   (`self.bus.subscribe(\"topic\", &self, Self::on_topic).with_schema().await?`)
-   and what it publishes (`self.bus.publishes::<Payload>(\"topic\")`).
-4. Handlers are methods: `async fn handler(self: Arc<Self>, Json(body): Json<In>) -> Result<Out>`,
-   with `#[derive(Serialize, ToSchema)]` on what they return.
-5. Tables: SQL files in `domains/<domain>/migrations/` (`0001_name.sql`).
-6. Test the plugin as a struct literal with in-memory tools (`Db::memory()`,
-   `EventBus::recording()`, `State::memory()`), then `cargo run -- check`.
-";
+/// The authoring guide: templates, the rules the checks enforce, common
+/// errors. The same text is the heart of a new project's `AGENTS.md`.
+pub const GUIDE: &str = include_str!("guide.md");
 
 /// The file's text.
 ///
 /// ```
 /// use microcore_registry::context::{Inputs, render};
-/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[] });
+/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[], migrations: &[] });
 /// assert!(text.starts_with("# AI_CONTEXT.md"));
-/// assert!(text.contains("## How to add a feature"));
+/// assert!(text.contains("## Authoring guide"));
 /// ```
 pub fn render(inputs: Inputs<'_>) -> String {
     let mut out = String::from(HEADER);
     tools(&mut out, inputs.tools);
     apis(&mut out, inputs.tools, inputs.apis);
+    tables(&mut out, inputs.migrations);
     plugins(&mut out, &inputs);
     routes(&mut out, inputs.routes);
     events(&mut out, &inputs);
     out.push('\n');
-    out.push_str(HOW_TO_ADD);
+    out.push_str(GUIDE);
     out
 }
 
@@ -181,6 +177,23 @@ fn demote(guide: &str) -> String {
         })
         .collect();
     lines.join("\n")
+}
+
+fn tables(out: &mut String, migrations: &[Migration]) {
+    let tables = crate::tables::tables(migrations);
+    let _ = writeln!(
+        out,
+        "\n## Tables ({}), from the migrations\n\nOnly the owning domain's migrations and plugins write a table.\n\n| table | domain | columns |\n|---|---|---|",
+        tables.len()
+    );
+    for (name, table) in &tables {
+        let _ = writeln!(
+            out,
+            "| `{name}` | `{}` | `{}` |",
+            table.domain,
+            table.columns.join("`, `").replace('|', "\\|")
+        );
+    }
 }
 
 fn plugins(out: &mut String, inputs: &Inputs<'_>) {
@@ -449,6 +462,12 @@ mod tests {
             routes: &routes,
             topics: &topics,
             apis: &[],
+            migrations: &[Migration::shared(
+                "users",
+                "0001",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);",
+                None,
+            )],
         })
     }
 
@@ -466,6 +485,11 @@ mod tests {
         ));
         assert!(
             text.contains("| `http` | `AxumHttp` | `tools/http/src/tool.rs:22` | config | OK |")
+        );
+        assert!(
+            text.contains(
+                "| `users` | `users` | `id INTEGER PRIMARY KEY`, `email TEXT NOT NULL` |"
+            )
         );
     }
 
@@ -490,6 +514,7 @@ mod tests {
             routes: &[],
             topics: &[],
             apis: &[&BLOCK],
+            migrations: &[],
         });
         let api = &text[text.find("### `mailer`").unwrap()..];
         assert!(

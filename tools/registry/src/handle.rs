@@ -195,6 +195,7 @@ impl Registry {
             routes: &self.routes(),
             topics: &topics,
             apis: &microcore::api::blocks(),
+            migrations: &microcore_db::MIGRATIONS[..],
         })
     }
 }

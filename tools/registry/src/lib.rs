@@ -37,6 +37,7 @@ pub mod prometheus;
 pub mod routes;
 pub mod sse;
 mod stats;
+pub mod tables;
 mod tool;
 pub mod traces;
 mod views;
