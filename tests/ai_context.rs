@@ -21,12 +21,18 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The crates under `tools/` that provide a tool (a handle type).
 fn tool_crates() -> Vec<PathBuf> {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
     let mut crates: Vec<PathBuf> = std::fs::read_dir(tools)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Cargo.toml").is_file())
+        .filter(|p| {
+            sources(&p.join("src"))
+                .iter()
+                .any(|f| std::fs::read_to_string(f).unwrap().contains("ToolHandle for"))
+        })
         .collect();
     crates.sort();
     crates
