@@ -29,9 +29,11 @@ fn tool_crates() -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Cargo.toml").is_file())
         .filter(|p| {
-            sources(&p.join("src"))
-                .iter()
-                .any(|f| std::fs::read_to_string(f).unwrap().contains("ToolHandle for"))
+            sources(&p.join("src")).iter().any(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .contains("ToolHandle for")
+            })
         })
         .collect();
     crates.sort();

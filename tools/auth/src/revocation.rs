@@ -158,6 +158,7 @@ impl Revocations {
     }
 }
 
+#[microcore::tool]
 impl Auth {
     /// Refuses the token `token_id` (its `jti`; [`AuthUser::token_id`](crate::AuthUser::token_id))
     /// until it expires at `expires_at`, on this process at once and on
