@@ -149,3 +149,13 @@ fn every_tool_crate_has_an_ai_md_and_it_is_in_the_context() {
         );
     }
 }
+
+#[test]
+fn the_example_apps_agents_md_is_the_generated_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("AGENTS.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        text == microcore_registry::agents::render(),
+        "AGENTS.md is not what microcore_registry::agents::render() gives: write it again with\n  cargo run -- agents > AGENTS.md"
+    );
+}

@@ -41,6 +41,7 @@ pub(crate) fn run(dir: &Path, name: Option<&str>, microcore: &Path) -> Result<()
             &[("package", &package), ("microcore", &shown_checkout)],
         ),
     );
+    files.add("AGENTS.md", templates::AGENTS);
     files.add(".gitignore", templates::GITIGNORE);
     files.add("domains/Cargo.toml", manifest::domains_manifest(&package));
     files.add("domains/build.rs", templates::DOMAINS_BUILD);

@@ -13,6 +13,9 @@ pub(crate) const MAIN: &str = include_str!("../templates/main.rs.tmpl");
 pub(crate) const LIB: &str = include_str!("../templates/lib.rs.tmpl");
 /// `README.md`.
 pub(crate) const README: &str = include_str!("../templates/README.md.tmpl");
+/// `AGENTS.md`: this checkout's, which a test keeps equal to what
+/// `cargo run -- agents` generates from the authoring guide.
+pub(crate) const AGENTS: &str = include_str!("../../AGENTS.md");
 /// `.gitignore`.
 pub(crate) const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
 /// `domains/Cargo.toml`.

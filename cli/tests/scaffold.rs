@@ -20,6 +20,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         "src/main.rs",
         "src/lib.rs",
         "README.md",
+        "AGENTS.md",
         ".gitignore",
         "domains/Cargo.toml",
         "domains/build.rs",

@@ -20,6 +20,14 @@ static CONTEXT: CommandDescriptor = CommandDescriptor {
 
 #[microcore::__private::linkme::distributed_slice(COMMANDS)]
 #[linkme(crate = microcore::__private::linkme)]
+static AGENTS: CommandDescriptor = CommandDescriptor {
+    name: "agents",
+    about: "Print AGENTS.md: how to build, test and add a plugin, and the rules (the file `microcore new` writes)",
+    run: agents,
+};
+
+#[microcore::__private::linkme::distributed_slice(COMMANDS)]
+#[linkme(crate = microcore::__private::linkme)]
 static ROUTES: CommandDescriptor = CommandDescriptor {
     name: "routes",
     about: "List every route: method, path, plugin, file, auth (`--json` for JSON)",
@@ -31,6 +39,15 @@ fn context(app: App, _args: Vec<String>) -> ExitCode {
         print!("{}", registry.context());
         ExitCode::SUCCESS
     })
+}
+
+fn agents(_app: App, args: Vec<String>) -> ExitCode {
+    if !args.is_empty() {
+        eprintln!("error: `agents` takes no arguments, got {args:?}");
+        return ExitCode::from(2);
+    }
+    print!("{}", crate::agents::render());
+    ExitCode::SUCCESS
 }
 
 fn routes(app: App, args: Vec<String>) -> ExitCode {

@@ -29,6 +29,7 @@
 //!
 //! See `docs/observability.md`.
 
+pub mod agents;
 mod cli;
 pub mod context;
 mod handle;
