@@ -1,5 +1,5 @@
 //! The files `new` and `add` write, kept as plain files under
-//! `cli/templates/` so they read like the code they become. The two build
+//! `microcore-cli/templates/` so they read like the code they become. The two build
 //! scripts are this checkout's own, embedded, so a generated project
 //! discovers plugins and links crates exactly as microcore does.
 
