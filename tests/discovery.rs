@@ -1,8 +1,9 @@
 //! Zero-wiring discovery, tried the way a user would: copy the project,
 //! drop a new plugin file (and a new domain folder) in, run `cargo build`
-//! with nothing else edited, and call the new routes. Then add two wiring
-//! mistakes in two files: one `check` run reports both, with file, line
-//! and field, and exits non-zero.
+//! with nothing else edited, and call the new routes. Delete a plugin file,
+//! again with no other edit: the app builds, boots and serves everything
+//! else. Then add two wiring mistakes in two files: one `check` run reports
+//! both, with file, line and field, and exits non-zero.
 //!
 //! This test runs cargo itself (see `support::project`).
 
@@ -116,6 +117,41 @@ async fn a_dropped_in_file_is_served_and_wiring_mistakes_are_all_reported() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["data"], expected, "{path}");
     }
+    drop(app);
+
+    std::fs::remove_file(project.join("domains/users/plugins/logout.rs")).unwrap();
+    let binary = build(&project);
+    let app = support::start_binary(&binary, sandbox.path(), &[]);
+    let client = reqwest::Client::new();
+    let logout = client
+        .post(format!("{}/auth/logout", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 404, "the deleted feature is gone");
+    let register = client
+        .post(format!("{}/users", app.base))
+        .json(&serde_json::json!({"name": "Ada", "email": "ada@example.com", "password": "password1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(register.status(), 200, "its domain's other features serve");
+    for path in ["/ping", "/hello", "/system/health", "/system/ready"] {
+        let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let status: serde_json::Value = reqwest::get(format!("{}/system/status", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plugins = status["data"]["plugins"].as_array().unwrap();
+    assert!(plugins.iter().all(|p| p["status"] == "READY"), "{status}");
+    assert!(
+        plugins.iter().all(|p| p["name"] != "users.Logout"),
+        "{status}"
+    );
     drop(app);
 
     std::fs::write(

@@ -13,6 +13,7 @@ mod add;
 mod dev;
 mod failure;
 mod files;
+mod git;
 mod manifest;
 mod names;
 mod new;

@@ -120,10 +120,18 @@ impl Checkout {
         };
         let mut doc = DocumentMut::new();
         doc.insert("profile", profiles.clone());
-        format!("{}\n", doc.to_string().trim())
+        // The checkout's comments speak of microcore's example app: the
+        // settings are the new app's, the comments are not.
+        let settings: Vec<&str> = doc
+            .to_string()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        format!("{}\n", settings.join("\n").trim())
     }
 
-    fn rust_version(&self) -> String {
+    /// The Rust version microcore needs (`rust-version`), for the Dockerfile's image.
+    pub(crate) fn rust_version(&self) -> String {
         self.manifest
             .get("workspace")
             .and_then(|w| w.get("package"))
@@ -152,7 +160,7 @@ impl Checkout {
             "domains = {{ path = \"domains\", package = \"{package}-domains\" }}"
         ));
         workspace.push(String::new());
-        for name in DOMAINS_EXTERNAL.iter().chain(&["toml"]) {
+        for name in DOMAINS_EXTERNAL {
             workspace.push(self.dependency_line(name)?);
         }
         let app: Vec<String> = ["microcore", "microcore-commands", "domains"]

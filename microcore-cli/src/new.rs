@@ -43,6 +43,20 @@ pub(crate) fn run(dir: &Path, name: Option<&str>, microcore: &Path) -> Result<()
     );
     files.add("AGENTS.md", templates::AGENTS);
     files.add(".gitignore", templates::GITIGNORE);
+    files.add(
+        ".env.example",
+        render(templates::ENV_EXAMPLE, &[("package", &package)]),
+    );
+    files.add(
+        "Dockerfile",
+        render(
+            templates::DOCKERFILE,
+            &[
+                ("package", &package),
+                ("rust_version", &checkout.rust_version()),
+            ],
+        ),
+    );
     files.add("domains/Cargo.toml", manifest::domains_manifest(&package));
     files.add("domains/build.rs", templates::DOMAINS_BUILD);
     files.add("domains/lib.rs", templates::DOMAINS_LIB);
@@ -59,6 +73,7 @@ pub(crate) fn run(dir: &Path, name: Option<&str>, microcore: &Path) -> Result<()
         );
     }
     files.write(dir, dir)?;
+    crate::git::first_commit(dir, &package);
     println!(
         "\nnew microcore project '{package}' in {}, using microcore from {shown_checkout}\n\n    cd {}\n    cargo run          # serves http://127.0.0.1:8000/ping\n    cargo test\n    microcore dev      # rebuilds and restarts on every save",
         dir.display(),

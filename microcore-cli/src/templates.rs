@@ -1,12 +1,12 @@
 //! The files `new` and `add` write, kept as plain files under
-//! `microcore-cli/templates/` so they read like the code they become. The two build
-//! scripts are this checkout's own, embedded, so a generated project
-//! discovers plugins and links crates exactly as microcore does.
+//! `microcore-cli/templates/` so they read like the code they become.
+//! Everything here belongs to the app: the build scripts are one call
+//! each into `microcore-build`, so upgrading microcore upgrades them.
 
 /// The root `Cargo.toml`: workspace and app package.
 pub(crate) const ROOT_MANIFEST: &str = include_str!("../templates/Cargo.toml.tmpl");
-/// The app's `build.rs`: this checkout's, naming every path dependency.
-pub(crate) const ROOT_BUILD: &str = include_str!("../../build.rs");
+/// The app's `build.rs`: `microcore_build::app()`.
+pub(crate) const ROOT_BUILD: &str = include_str!("../templates/build.rs.tmpl");
 /// `src/main.rs`.
 pub(crate) const MAIN: &str = include_str!("../templates/main.rs.tmpl");
 /// `src/lib.rs`.
@@ -18,10 +18,15 @@ pub(crate) const README: &str = include_str!("../templates/README.md.tmpl");
 pub(crate) const AGENTS: &str = include_str!("../../AGENTS.md");
 /// `.gitignore`.
 pub(crate) const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
+/// `Dockerfile`: a multi-stage build, the release binary run as a
+/// non-root user, a HEALTHCHECK on `/system/health`.
+pub(crate) const DOCKERFILE: &str = include_str!("../templates/Dockerfile.tmpl");
+/// `.env.example`: every variable the app reads, with its default.
+pub(crate) const ENV_EXAMPLE: &str = include_str!("../templates/env.example.tmpl");
 /// `domains/Cargo.toml`.
 pub(crate) const DOMAINS_MANIFEST: &str = include_str!("../templates/domains.Cargo.toml.tmpl");
-/// `domains/build.rs`: this checkout's discovery of plugins and migrations.
-pub(crate) const DOMAINS_BUILD: &str = include_str!("../../domains/build.rs");
+/// `domains/build.rs`: `microcore_build::domains()`.
+pub(crate) const DOMAINS_BUILD: &str = include_str!("../templates/domains.build.rs.tmpl");
 /// `domains/lib.rs`.
 pub(crate) const DOMAINS_LIB: &str = include_str!("../templates/domains.lib.rs.tmpl");
 /// `domains/prelude.rs`.
@@ -73,6 +78,27 @@ mod tests {
     fn placeholders_are_replaced() {
         assert_eq!(render("a {{x}} b {{x}}", &[("x", "1")]), "a 1 b 1");
         assert_eq!(render("{{x}}", &[("x", "{{y}}")]), "{{y}}");
+    }
+
+    /// Every variable of docs/configuration.md that a new app reads (all
+    /// but the scheduler's: a new app does not link it) is in
+    /// `.env.example`, so a variable added to the docs is not forgotten here.
+    #[test]
+    fn env_example_lists_every_documented_variable() {
+        let docs = include_str!("../../docs/configuration.md");
+        let documented: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+            .filter(|v| v.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+            .filter(|v| !v.starts_with("SCHEDULER_"))
+            .collect();
+        assert!(documented.len() > 30, "{documented:?}");
+        for var in documented {
+            assert!(
+                ENV_EXAMPLE.contains(&format!("# {var}=")),
+                "{var} is in docs/configuration.md but not in templates/env.example.tmpl"
+            );
+        }
     }
 
     #[test]

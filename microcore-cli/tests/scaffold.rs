@@ -22,6 +22,8 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         "README.md",
         "AGENTS.md",
         ".gitignore",
+        ".env.example",
+        "Dockerfile",
         "domains/Cargo.toml",
         "domains/build.rs",
         "domains/lib.rs",
@@ -36,8 +38,15 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         "{readme}"
     );
 
+    the_project_is_a_repository_with_one_commit(&project.dir);
+    the_dockerfile_builds_in_two_stages_and_runs_unprivileged(&project.dir);
+    let env = std::fs::read_to_string(project.dir.join(".env.example")).unwrap();
+    assert!(env.contains("# APP_NAME=scaffold-app "), "{env}");
+
     ok(project.cargo(&["build"]));
     let app = project.start().await;
+    let (_, openapi) = get_json(&format!("{}/openapi.json", app.base)).await;
+    assert_eq!(openapi["info"]["title"], "scaffold-app");
     assert_eq!(
         get_json(&format!("{}/ping", app.base)).await,
         (
@@ -166,6 +175,73 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         .args(&sources)
         .output()
         .unwrap());
+}
+
+fn the_project_is_a_repository_with_one_commit(dir: &std::path::Path) {
+    let git = |args: &[&str]| {
+        ok(std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap())
+    };
+    assert_eq!(git(&["rev-list", "--count", "HEAD"]).trim(), "1");
+    assert_eq!(
+        git(&["log", "-1", "--format=%s"]).trim(),
+        "New microcore app scaffold-app"
+    );
+    // Everything written is committed, nothing left over.
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    let tracked = git(&["ls-files"]);
+    for file in [
+        "Cargo.lock",
+        "Dockerfile",
+        ".env.example",
+        "domains/build.rs",
+    ] {
+        assert!(tracked.lines().any(|l| l == file), "{file} in {tracked}");
+    }
+}
+
+/// No docker engine here: the Dockerfile's shape. A build stage that
+/// compiles the release binary, a runtime stage that copies only it and
+/// runs it as a non-root user, a HEALTHCHECK on /system/health.
+fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged(dir: &std::path::Path) {
+    let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+    let instructions: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with(' ') && !l.is_empty())
+        .collect();
+    let froms: Vec<&&str> = instructions
+        .iter()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(froms.len(), 2, "{instructions:#?}");
+    assert!(froms[0].ends_with(" AS build"), "{froms:?}");
+    assert!(
+        text.contains("RUN cargo build --release --locked --bin scaffold-app"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "COPY --from=build /src/target/release/scaffold-app /usr/local/bin/scaffold-app"
+        ),
+        "{text}"
+    );
+    let user = instructions
+        .iter()
+        .find(|l| l.starts_with("USER "))
+        .unwrap();
+    assert!(!user.contains("root") && *user != "USER 0", "{user}");
+    // USER comes after the last FROM: the runtime stage runs unprivileged.
+    let position = |prefix: &str| instructions.iter().rposition(|l| l.starts_with(prefix));
+    assert!(position("USER ") > position("FROM "), "{instructions:#?}");
+    assert!(
+        text.contains("http://127.0.0.1:8000/system/health"),
+        "{text}"
+    );
+    assert!(position("HEALTHCHECK ").is_some(), "{instructions:#?}");
+    assert_eq!(instructions.last(), Some(&"CMD [\"scaffold-app\"]"));
 }
 
 /// The framework's operational routes, in the shapes of the HTTP contract,

@@ -19,6 +19,9 @@ pub struct HttpSettings {
     pub cors_origins: Option<Vec<String>>,
     /// `HTTP_CORS_CREDENTIALS`.
     pub cors_credentials: bool,
+    /// `APP_NAME`: the OpenAPI document's title; the binary's name (the
+    /// app package's, for a `microcore new` app) when unset.
+    pub title: String,
 }
 
 impl HttpSettings {
@@ -57,7 +60,13 @@ impl HttpSettings {
                 "HTTP_CORS_CREDENTIALS=true cannot be combined with HTTP_CORS_ORIGINS='*': list the allowed origins, e.g. HTTP_CORS_ORIGINS=https://app.example.com",
             ));
         }
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "microcore app".into());
+        let title = config.get("APP_NAME", binary)?;
         Ok(Self {
+            title,
             addr: SocketAddr::new(host, port),
             body_limit,
             timeout,

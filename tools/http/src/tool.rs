@@ -124,7 +124,7 @@ impl Tool for AxumHttp {
         };
         let routes = std::mem::take(&mut *lock(&server.shared.routes));
         let api = openapi::document(
-            "microcore app",
+            &server.settings.title,
             &routes
                 .iter()
                 .map(|r| DocumentedRoute {
