@@ -10,10 +10,8 @@
 //!   `[dependencies]` so the linker keeps its tools and plugins.
 //!
 //! ```no_run
-//! // domains/build.rs
-//! fn main() {
-//!     microcore_build::domains();
-//! }
+//! // The whole `main` of domains/build.rs:
+//! microcore_build::domains();
 //! ```
 //!
 //! The architecture checks read source and SQL, which a deployed binary
