@@ -8,6 +8,7 @@ use microcore::prelude::*;
 use microcore_auth::Auth;
 use microcore_config::Config;
 use microcore_http::Http;
+use microcore_state as _;
 use serde_json::{Value, json};
 
 /// `GET /system/extra`: a new route in the system group. Its handler
@@ -36,9 +37,18 @@ impl Extra {
 
 /// The system plugins, `Extra` and the tools they need, on a free port.
 async fn boot(system_routes: &str) -> (microcore::Running, String) {
-    let tools = microcore::TOOLS
-        .iter()
-        .filter(|t| ["config", "log", "http", "auth", "event_bus", "registry"].contains(&t.name));
+    let tools = microcore::TOOLS.iter().filter(|t| {
+        [
+            "config",
+            "log",
+            "http",
+            "auth",
+            "state",
+            "event_bus",
+            "registry",
+        ]
+        .contains(&t.name)
+    });
     let plugins = microcore::PLUGINS
         .iter()
         .filter(|p| p.name == "Extra" || p.location.file.contains("system"));
