@@ -122,8 +122,8 @@ impl Checkout {
         doc.insert("profile", profiles.clone());
         // The checkout's comments speak of microcore's example app: the
         // settings are the new app's, the comments are not.
-        let settings: Vec<&str> = doc
-            .to_string()
+        let text = doc.to_string();
+        let settings: Vec<&str> = text
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
             .collect();
