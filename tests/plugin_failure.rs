@@ -1,6 +1,8 @@
 //! A plugin that panics in `on_boot` is marked DEAD with its reason, its
 //! routes are withdrawn, and the rest of the app still serves. A handler
-//! that panics answers a 500 envelope and the server lives on.
+//! that panics answers a 500 envelope and the server lives on. While a
+//! critical plugin is DEAD the app is not ready; a plugin marked
+//! `critical = false` does not count.
 #![allow(missing_docs, missing_debug_implementations)]
 
 use domains::prelude::*;
@@ -44,6 +46,70 @@ impl PanicsInHandler {
     }
 }
 
+/// Fails its boot, but the app serves without it.
+#[plugin(domain = "faulty", critical = false)]
+pub struct OptionalReport {}
+
+impl Plugin for OptionalReport {
+    async fn on_boot(self: Arc<Self>) -> Result<()> {
+        Err(Error::internal("the report template is missing"))
+    }
+}
+
+/// `/system/ready`'s status and its error message (empty when ready).
+async fn ready(base: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{base}/system/ready")).await.unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn base_of(running: &microcore::Running) -> String {
+    format!(
+        "http://{}",
+        running.handle::<Http>().unwrap().local_addr().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn a_dead_critical_plugin_makes_the_app_not_ready_and_is_named() {
+    let running = microcore_app::app()
+        .with_var("HTTP_PORT", "0")
+        .boot()
+        .await
+        .unwrap();
+    let (status, error) = ready(&base_of(&running)).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        error,
+        "Not ready: plugin 'faulty.PanicsAtBoot' (tests/plugin_failure.rs:12) is DEAD: \
+         panicked: database schema is not what I expected"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_plugin_that_is_not_critical_leaves_the_app_ready() {
+    let running = microcore_app::app()
+        .retain_plugins(|p| p.name != "PanicsAtBoot")
+        .with_var("HTTP_PORT", "0")
+        .boot()
+        .await
+        .unwrap();
+    let optional = running.registry().plugin("faulty.OptionalReport").unwrap();
+    assert_eq!(
+        (optional.status, optional.critical),
+        (PluginStatus::Dead, false)
+    );
+    assert_eq!(ready(&base_of(&running)).await, (200, String::new()));
+    let readiness = running.registry().readiness().await;
+    assert!(readiness.ready && readiness.failing.is_empty());
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_panicking_plugin_is_isolated_and_reported() {
     let running = microcore_app::app()
@@ -57,10 +123,7 @@ async fn a_panicking_plugin_is_isolated_and_reported() {
         dead.error.as_deref(),
         Some("panicked: database schema is not what I expected")
     );
-    let base = format!(
-        "http://{}",
-        running.handle::<Http>().unwrap().local_addr().unwrap()
-    );
+    let base = base_of(&running);
 
     let ping = reqwest::get(format!("{base}/ping")).await.unwrap();
     assert_eq!(ping.status(), 200);

@@ -188,7 +188,7 @@ fn doctor(app: App) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let health = running.health().await;
+        let health = running.registry().health().await;
         running.shutdown().await;
         let mut problems = 0;
         println!("doctor: every tool set up with the real configuration");
@@ -212,11 +212,11 @@ fn doctor(app: App) -> ExitCode {
 }
 
 fn running_tools(
-    health: &[(String, microcore::Health)],
+    health: &[microcore::registry::ToolHealth],
 ) -> impl Iterator<Item = (&str, Option<&str>)> {
-    health.iter().map(|(name, h)| match h {
-        microcore::Health::Ok => (name.as_str(), None),
-        microcore::Health::Failing(why) => (name.as_str(), Some(why.as_str())),
+    health.iter().map(|t| match &t.health {
+        microcore::Health::Ok => (t.name.as_str(), None),
+        microcore::Health::Failing(why) => (t.name.as_str(), Some(why.as_str())),
     })
 }
 

@@ -27,6 +27,21 @@ pub(crate) fn parse(
     parser.parse2(args)
 }
 
+/// The boolean of `key = true|false`.
+pub(crate) fn boolean(meta: &ParseNestedMeta) -> syn::Result<bool> {
+    let name = meta
+        .path
+        .get_ident()
+        .map_or_else(String::new, ToString::to_string);
+    let value: syn::LitBool = meta.value()?.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{name}` takes `true` or `false`: write `{name} = false`"),
+        )
+    })?;
+    Ok(value.value)
+}
+
 /// The string of `key = "value"`.
 pub(crate) fn string(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     let name = meta

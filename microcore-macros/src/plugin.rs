@@ -7,9 +7,15 @@ use crate::{args, fields};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut domain = None;
-    args::parse(args, "plugin", "`domain = \"...\"`", |meta| {
+    let mut critical = true;
+    let known = "`domain = \"...\"` and `critical = false`";
+    args::parse(args, "plugin", known, |meta| {
         if meta.path.is_ident("domain") {
             domain = Some(args::string(meta)?);
+            return Ok(true);
+        }
+        if meta.path.is_ident("critical") {
+            critical = args::boolean(meta)?;
             return Ok(true);
         }
         Ok(false)
@@ -34,6 +40,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ::microcore::descriptor::PluginDescriptor {
                 name: #name,
                 domain_override: #domain,
+                critical: #critical,
                 location: ::microcore::descriptor::Location { file: file!(), line: line!() },
                 deps: &[#(#deps),*],
                 construct: |w| ::core::result::Result::Ok(::std::sync::Arc::new(#ident { #(#inits),* })),

@@ -143,6 +143,7 @@ impl App {
                     type_name: d.type_name.into(),
                     location: d.location.to_string(),
                     tools: d.deps.iter().map(|x| x.tool.to_string()).collect(),
+                    critical: d.critical,
                 };
                 match outcome {
                     Ok((tool, handle)) => {
@@ -266,6 +267,7 @@ fn plugin_record(desc: &PluginDescriptor, name: &str) -> PluginRecord {
         error: None,
         tools: desc.deps.iter().map(|d| d.tool.to_string()).collect(),
         location: desc.location.to_string(),
+        critical: desc.critical,
     }
 }
 

@@ -74,6 +74,10 @@ pub struct PluginDescriptor {
     /// `Some` when given as `#[plugin(domain = "...")]`; otherwise the
     /// domain is the folder above `plugins/` (see [`PluginDescriptor::domain`]).
     pub domain_override: Option<&'static str>,
+    /// Whether the app is not ready while this plugin is `DEAD` (the
+    /// default); `#[plugin(critical = false)]` for a plugin the app serves
+    /// without (a dashboard, a report).
+    pub critical: bool,
     /// Where the struct is declared.
     pub location: Location,
     /// One entry per field.
@@ -91,6 +95,7 @@ impl PluginDescriptor {
     /// let d = PluginDescriptor {
     ///     name: "ListUsers",
     ///     domain_override: None,
+    ///     critical: true,
     ///     location: Location { file: "domains/users/plugins/list_users.rs", line: 5 },
     ///     deps: &[],
     ///     construct: |_| unreachable!(),

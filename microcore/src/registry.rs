@@ -59,6 +59,8 @@ pub struct ToolRecord {
     pub location: String,
     /// Tools it depends on.
     pub tools: Vec<String>,
+    /// Whether its failure stops the app.
+    pub critical: bool,
 }
 
 /// One plugin, as the registry knows it.
@@ -76,6 +78,9 @@ pub struct PluginRecord {
     pub tools: Vec<String>,
     /// `file:line` of the struct.
     pub location: String,
+    /// Whether the app is not ready while this plugin is `DEAD`
+    /// (`#[plugin(critical = false)]` says no).
+    pub critical: bool,
 }
 
 #[derive(Debug, Default)]
@@ -128,11 +133,23 @@ pub trait Recorder: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolHealth {
     /// The tool's name.
-    pub name: &'static str,
+    pub name: String,
     /// Whether its failure stops the app (`db`, `http`).
     pub critical: bool,
     /// What its [`Tool::health`](crate::Tool::health) said.
     pub health: Health,
+}
+
+/// Whether an app can serve, as [`AppRegistry::readiness`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// Every critical tool is healthy and no critical plugin is `DEAD`.
+    pub ready: bool,
+    /// What stands in the way, one sentence each (critical tools failing,
+    /// then critical plugins `DEAD`); empty when ready.
+    pub failing: Vec<String>,
+    /// Every tool's health, in boot order.
+    pub tools: Vec<ToolHealth>,
 }
 
 /// The set-up tools, as the boot hands them over for health checks.
@@ -154,7 +171,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// let r = AppRegistry::default();
 /// r.upsert_tool(ToolRecord {
 ///     name: "http".into(), status: ToolStatus::Ok, message: String::new(),
-///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![],
+///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![], critical: true,
 /// });
 /// assert_eq!(r.tools()[0].status, ToolStatus::Ok);
 /// ```
@@ -310,22 +327,71 @@ impl AppRegistry {
         let _ = self.probe.set(Probe(tools.collect()));
     }
 
-    /// Asks every set-up tool how it is, all at once, each within 5 s, in
-    /// boot order (empty before the boot finished setting tools up).
+    /// Every tool's health, in boot order: the set-up ones asked now, all
+    /// at once, each within 5 s; one that failed to set up is `Failing`
+    /// with its setup error. Empty before the boot finished setting tools up.
     pub async fn health(&self) -> Vec<ToolHealth> {
-        let Some(Probe(tools)) = self.probe.get() else {
+        let Some(Probe(probes)) = self.probe.get() else {
             return Vec::new();
         };
-        let checks = tools.iter().map(|(name, critical, tool)| async move {
-            let health = tokio::time::timeout(HEALTH_TIMEOUT, tool.health())
-                .await
-                .unwrap_or_else(|_| Health::Failing("health check timed out after 5 s".into()));
+        let checks = self.tools().into_iter().map(|record| async move {
+            let probe = probes.iter().find(|(name, ..)| *name == record.name);
+            let (critical, health) = match probe {
+                Some((_, critical, tool)) => {
+                    let health = tokio::time::timeout(HEALTH_TIMEOUT, tool.health())
+                        .await
+                        .unwrap_or_else(|_| {
+                            Health::Failing("health check timed out after 5 s".into())
+                        });
+                    (*critical, health)
+                }
+                None => (record.critical, Health::Failing(record.message)),
+            };
             ToolHealth {
-                name,
-                critical: *critical,
+                name: record.name,
+                critical,
                 health,
             }
         });
         futures::future::join_all(checks).await
+    }
+
+    /// Whether the app can serve now, and if not, why: every critical tool
+    /// healthy ([`AppRegistry::health`]) and no critical plugin `DEAD`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let registry = microcore::registry::AppRegistry::new();
+    /// let readiness = registry.readiness().await;
+    /// assert!(!readiness.ready, "nothing is booted yet");
+    /// assert_eq!(readiness.failing, ["the boot has not finished"]);
+    /// # }
+    /// ```
+    pub async fn readiness(&self) -> Readiness {
+        let tools = self.health().await;
+        let mut failing: Vec<String> = tools
+            .iter()
+            .filter(|t| t.critical)
+            .filter_map(|t| match &t.health {
+                Health::Ok => None,
+                Health::Failing(why) => Some(format!("tool '{}' is failing: {why}", t.name)),
+            })
+            .collect();
+        let dead = self
+            .plugins()
+            .into_iter()
+            .filter(|p| p.critical && p.status == PluginStatus::Dead);
+        failing.extend(dead.map(|p| {
+            let why = p.error.unwrap_or_default();
+            format!("plugin '{}' ({}) is DEAD: {why}", p.name, p.location)
+        }));
+        if tools.is_empty() {
+            failing.insert(0, "the boot has not finished".into());
+        }
+        Readiness {
+            ready: failing.is_empty(),
+            failing,
+            tools,
+        }
     }
 }

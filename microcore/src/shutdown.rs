@@ -21,21 +21,6 @@ impl Running {
         self.shutdown().await;
     }
 
-    /// Every tool's health, in boot order: tools that failed to set up are
-    /// `Failing` with their setup error.
-    pub async fn health(&self) -> Vec<(String, crate::Health)> {
-        let mut out = Vec::new();
-        for record in self.registry.tools() {
-            let tool = self.tools.iter().find(|(d, _)| d.name == record.name);
-            let health = match tool {
-                Some((_, tool)) => tool.health().await,
-                None => crate::Health::Failing(record.message.clone()),
-            };
-            out.push((record.name, health));
-        }
-        out
-    }
-
     /// Shuts the app down (see the module docs for the order).
     pub async fn shutdown(self) {
         let timeout = self.shutdown_timeout;

@@ -73,6 +73,7 @@ fn plugin(
     Box::leak(Box::new(PluginDescriptor {
         name,
         domain_override: None,
+        critical: true,
         location: Location { file, line },
         deps: deps(needs),
         construct: no_plugin,

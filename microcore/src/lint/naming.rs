@@ -87,6 +87,7 @@ mod tests {
             error: None,
             tools: vec![],
             location: location.into(),
+            critical: true,
         }
     }
 

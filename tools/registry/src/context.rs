@@ -420,6 +420,7 @@ mod tests {
             type_name: "AxumHttp".into(),
             location: "tools/http/src/tool.rs:22".into(),
             tools: vec!["config".into()],
+            critical: true,
         }];
         let plugin = |name: &str| PluginRecord {
             name: name.into(),
@@ -428,6 +429,7 @@ mod tests {
             error: None,
             tools: vec!["http".into(), "event_bus".into()],
             location: format!("domains/users/plugins/{name}.rs:5"),
+            critical: true,
         };
         let plugins = [plugin("users.Welcome"), plugin("users.RegisterUser")];
         let routes = [Route {

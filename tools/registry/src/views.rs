@@ -58,12 +58,15 @@ pub struct PluginView {
     pub file: String,
 }
 
-/// `GET /system/ready`: every critical tool healthy.
+/// `GET /system/ready`: every critical tool healthy and no critical
+/// plugin `DEAD` ([`AppRegistry::readiness`](microcore::registry::AppRegistry::readiness)).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     /// Whether the app can serve.
     pub ready: bool,
-    /// Each set-up tool's health now.
+    /// What stands in the way, one sentence each; empty when ready.
+    pub failing: Vec<String>,
+    /// Each tool's health now.
     pub tools: Vec<HealthView>,
 }
 
@@ -137,13 +140,13 @@ fn plugin_view(p: PluginRecord) -> PluginView {
     }
 }
 
-/// Ready when every critical tool answers its health check.
+/// The kernel's readiness, as the route answers it.
 pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
-    let health = kernel.health().await;
-    let ready = !health.is_empty() && health.iter().all(|h| !h.critical || h.health == Health::Ok);
+    let readiness = kernel.readiness().await;
     Readiness {
-        ready,
-        tools: health.iter().map(HealthView::from).collect(),
+        ready: readiness.ready,
+        failing: readiness.failing,
+        tools: readiness.tools.iter().map(HealthView::from).collect(),
     }
 }
 

@@ -128,7 +128,7 @@ async fn jobs_run_between_boot_and_shutdown(db: TestDb) {
     })
     .await;
     let scheduler: Scheduler = running.handle().unwrap();
-    let health = running.health().await;
+    let health = running.registry().health().await;
     running.shutdown().await;
     assert!(
         ran,
@@ -139,7 +139,7 @@ async fn jobs_run_between_boot_and_shutdown(db: TestDb) {
     assert!(
         health
             .iter()
-            .any(|(name, h)| name == "scheduler" && *h == Health::Ok)
+            .any(|t| t.name == "scheduler" && t.health == Health::Ok)
     );
     assert!(!scheduler.is_running());
 

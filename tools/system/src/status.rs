@@ -32,8 +32,8 @@ impl Plugin for Status {
             .summary("Liveness: the process answers (always public)");
         probes
             .get("/ready", &self, Self::ready)
-            .summary("Readiness: every critical tool is healthy (always public)")
-            .responds(503, "A critical tool is failing");
+            .summary("Readiness: every critical tool is healthy and no critical plugin is DEAD (always public)")
+            .responds(503, "A critical tool is failing or a critical plugin is DEAD");
         if let Some(system) = crate::guarded(&self.http, &self.config)? {
             system
                 .get("/system/status", &self, Self::status)
@@ -53,13 +53,8 @@ impl Status {
         if readiness.ready {
             return Ok(readiness);
         }
-        let failing: Vec<String> = readiness
-            .tools
-            .iter()
-            .filter(|t| t.critical && !t.message.is_empty())
-            .map(|t| format!("{} ({})", t.name, t.message))
-            .collect();
-        Err(Error::business(format!("Not ready: {}", failing.join(", "))).with_status(503))
+        let failing = readiness.failing.join("; ");
+        Err(Error::business(format!("Not ready: {failing}")).with_status(503))
     }
 
     async fn status(self: Arc<Self>) -> Result<microcore_registry::Status> {
