@@ -6,7 +6,8 @@
 #![allow(missing_docs, missing_debug_implementations)]
 
 use domains::prelude::*;
-use microcore::registry::PluginStatus;
+use microcore::registry::{Need, PluginStatus};
+use microcore_auth::AuthUser;
 
 /// Registers a route, then panics: the route must not be served.
 #[plugin(domain = "faulty")]
@@ -56,6 +57,59 @@ impl Plugin for OptionalReport {
     }
 }
 
+/// Takes `AuthUser` without an `auth` field: its argument is the edge.
+#[plugin(domain = "faulty")]
+pub struct WhoAmI {
+    http: Http,
+}
+
+impl Plugin for WhoAmI {
+    async fn on_boot(self: Arc<Self>) -> Result<()> {
+        self.http.get("/whoami", &self, Self::me);
+        Ok(())
+    }
+}
+
+impl WhoAmI {
+    async fn me(self: Arc<Self>, user: AuthUser) -> Result<()> {
+        let _ = user;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_handler_argument_needing_a_missing_tool_kills_its_plugin_naming_the_call() {
+    let running = microcore_app::app()
+        .retain_tools(|t| ["config", "log", "http"].contains(&t.name))
+        .retain_plugins(|p| p.name == "WhoAmI")
+        .with_var("HTTP_PORT", "0")
+        .boot()
+        .await
+        .unwrap();
+    let who = running.registry().plugin("faulty.WhoAmI").unwrap();
+    let need = Need {
+        tool: "auth".into(),
+        via: "argument `AuthUser` of GET /whoami".into(),
+        location: "tests/plugin_failure.rs:68".into(),
+    };
+    assert_eq!(who.needs, [need]);
+    assert_eq!(
+        (who.status, who.error.as_deref()),
+        (
+            PluginStatus::Dead,
+            Some(
+                "tests/plugin_failure.rs:68: argument `AuthUser` of GET /whoami needs tool 'auth', \
+         which is not set up (linked: config, http, log); help: add the crate that provides \
+         'auth' to the app's [dependencies], or remove the argument `AuthUser` of GET /whoami"
+            )
+        )
+    );
+    let base = base_of(&running);
+    let withdrawn = reqwest::get(format!("{base}/whoami")).await.unwrap();
+    assert_eq!(withdrawn.status(), 404);
+    running.shutdown().await;
+}
+
 /// `/system/ready`'s status and its error message (empty when ready).
 async fn ready(base: &str) -> (u16, String) {
     let r = reqwest::get(format!("{base}/system/ready")).await.unwrap();
@@ -85,7 +139,7 @@ async fn a_dead_critical_plugin_makes_the_app_not_ready_and_is_named() {
     assert_eq!(status, 503);
     assert_eq!(
         error,
-        "Not ready: plugin 'faulty.PanicsAtBoot' (tests/plugin_failure.rs:12) is DEAD: \
+        "Not ready: plugin 'faulty.PanicsAtBoot' (tests/plugin_failure.rs:13) is DEAD: \
          panicked: database schema is not what I expected"
     );
     running.shutdown().await;

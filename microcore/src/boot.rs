@@ -173,7 +173,8 @@ impl App {
                 registry.set_plugin_status(&name, PluginStatus::Skipped, Some(why));
                 continue;
             }
-            match boot_plugin(desc, &name, &container, self.boot_timeout).await {
+            let booted = boot_plugin(desc, &name, &container, self.boot_timeout).await;
+            match booted.and_then(|p| unmet_need(&registry, &name, &container).map_or(Ok(p), Err)) {
                 Ok(plugin) => {
                     registry.set_plugin_status(&name, PluginStatus::Ready, None);
                     plugins.push((name, plugin));
@@ -268,6 +269,7 @@ fn plugin_record(desc: &PluginDescriptor, name: &str) -> PluginRecord {
         tools: desc.deps.iter().map(|d| d.tool.to_string()).collect(),
         location: desc.location.to_string(),
         critical: desc.critical,
+        needs: Vec::new(),
     }
 }
 
@@ -286,6 +288,18 @@ async fn boot_plugin(
     })
     .await
     .map_err(|(_, why)| why)
+}
+
+/// The first tool a booted plugin declared it needs (see
+/// [`AppRegistry::declare_need`]) that is not set up, as the reason it is `DEAD`.
+fn unmet_need(registry: &AppRegistry, name: &str, container: &Container) -> Option<String> {
+    let record = registry.plugin(name)?;
+    let need = record.needs.iter().find(|n| !container.contains(&n.tool))?;
+    let linked = container.names().collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "{}: {} needs tool '{}', which is not set up (linked: {linked}); help: add the crate that provides '{}' to the app's [dependencies], or remove the {}",
+        need.location, need.via, need.tool, need.tool, need.via
+    ))
 }
 
 /// A failed lifecycle step: its kind (a panic or timeout is `Internal`) and message.

@@ -84,6 +84,11 @@ impl Container {
         Ok(handle.for_owner(owner))
     }
 
+    /// The names of the tools that are in, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.handles.keys().copied()
+    }
+
     /// Whether a tool of that name is in.
     pub fn contains(&self, tool: &str) -> bool {
         self.handles.contains_key(tool)

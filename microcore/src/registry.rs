@@ -81,6 +81,25 @@ pub struct PluginRecord {
     /// Whether the app is not ready while this plugin is `DEAD`
     /// (`#[plugin(critical = false)]` says no).
     pub critical: bool,
+    /// The tools it needs through what it registers rather than a field
+    /// (a handler argument such as `AuthUser`), declared by the tool that
+    /// registers it; the boot checks each one ([`AppRegistry::declare_need`]).
+    pub needs: Vec<Need>,
+}
+
+/// A tool a plugin needs through something it registers, not a field: a
+/// handler argument (`AuthUser` needs `auth`) or a helper. The tool the
+/// registration goes through declares it, so the edge is in the registry
+/// (and `AI_CONTEXT.md`), and the boot marks the plugin `DEAD` when the
+/// tool is not set up, naming the call, the tool and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Need {
+    /// The tool needed (`auth`).
+    pub tool: String,
+    /// What needs it (`argument AuthUser of GET /me`).
+    pub via: String,
+    /// `file:line` of the call that registered it.
+    pub location: String,
 }
 
 #[derive(Debug, Default)]
@@ -232,6 +251,27 @@ impl AppRegistry {
     /// Every plugin, in boot order.
     pub fn plugins(&self) -> Vec<PluginRecord> {
         read(&self.inner).plugins.clone()
+    }
+
+    /// Records that plugin `owner` (`<domain>.<StructName>`) needs a tool
+    /// through something it registered (see [`Need`]); nothing for an
+    /// owner that is not a plugin (a tool, the app).
+    ///
+    /// ```
+    /// use microcore::registry::{AppRegistry, Need};
+    /// let registry = AppRegistry::new();
+    /// registry.declare_need("users.Me", Need {
+    ///     tool: "auth".into(),
+    ///     via: "argument AuthUser of GET /me".into(),
+    ///     location: "domains/users/plugins/me.rs:14".into(),
+    /// });
+    /// ```
+    pub fn declare_need(&self, owner: &str, need: Need) {
+        let mut inner = write(&self.inner);
+        let plugin = inner.plugins.iter_mut().find(|p| p.name == owner);
+        if let Some(p) = plugin.filter(|p| !p.needs.contains(&need)) {
+            p.needs.push(need);
+        }
     }
 
     /// One plugin by `<domain>.<StructName>`.

@@ -88,6 +88,7 @@ mod tests {
             tools: vec![],
             location: location.into(),
             critical: true,
+            needs: vec![],
         }
     }
 

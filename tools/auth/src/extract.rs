@@ -274,6 +274,7 @@ fn is_safe(method: &Method) -> bool {
 impl microcore_http::ApiArg for AuthUser {
     fn describe(doc: &mut microcore_http::OperationDoc) {
         doc.secure();
+        doc.needs(<crate::Auth as microcore::ToolHandle>::NAME, "AuthUser");
     }
 }
 
@@ -281,5 +282,9 @@ impl microcore_http::ApiArg for AuthUser {
 impl microcore_http::ApiArg for MaybeAuthUser {
     fn describe(doc: &mut microcore_http::OperationDoc) {
         doc.requires("optional bearer");
+        doc.needs(
+            <crate::Auth as microcore::ToolHandle>::NAME,
+            "MaybeAuthUser",
+        );
     }
 }

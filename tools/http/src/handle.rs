@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) provided: Mutex<Vec<(&'static str, Provide)>>,
     pub(crate) measure: Mutex<Option<Arc<microcore::registry::AppRegistry>>>,
+    /// Where the tools a route's arguments need are declared.
+    pub(crate) kernel: OnceLock<Arc<microcore::registry::AppRegistry>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
     pub(crate) served: OnceLock<Router>,
     /// Every route ever registered: the route table itself is handed to
@@ -132,6 +134,7 @@ macro_rules! method_fns {
         #[microcore::tool(part_of = Http)]
         impl Http {$(
             #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`; the route is documented in OpenAPI from the handler's types.")]
+            #[track_caller]
             pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
             where
                 P: Send + Sync + 'static,
@@ -264,6 +267,7 @@ impl Http {
         self.push(name, path, router, doc)
     }
 
+    #[track_caller]
     fn on<P, F, T>(
         &self,
         filter: MethodFilter,
@@ -280,6 +284,7 @@ impl Http {
     {
         let mut doc = OperationDoc::default();
         <PluginFn<P, F> as Describe<T>>::describe(&mut doc);
+        self.declare_needs(name, path, &doc, std::panic::Location::caller());
         doc.operation_id =
             Some(format!("{}.{}", self.owner, handler_name::<F>()).replace('.', "_"));
         let handler = PluginFn {
@@ -287,6 +292,32 @@ impl Http {
             f,
         };
         self.push(name, path, on(filter, handler), doc)
+    }
+
+    /// Tells the kernel which tools this route's arguments need, so the
+    /// plugin's edges are whole and a missing tool is a boot error here.
+    fn declare_needs(
+        &self,
+        method: &str,
+        path: &str,
+        doc: &OperationDoc,
+        at: &'static std::panic::Location<'static>,
+    ) {
+        let Some(kernel) = self.shared.kernel.get() else {
+            return;
+        };
+        for (tool, argument) in &doc.needs {
+            let need = microcore::registry::Need {
+                tool: tool.to_string(),
+                via: format!("argument `{argument}` of {method} {}{path}", self.prefix),
+                location: microcore::descriptor::Location {
+                    file: at.file(),
+                    line: at.line(),
+                }
+                .to_string(),
+            };
+            kernel.declare_need(self.owner, need);
+        }
     }
 
     fn push(

@@ -41,6 +41,9 @@ pub struct OperationDoc {
     pub(crate) operation_id: Option<String>,
     pub(crate) hidden: bool,
     pub(crate) auth: Option<&'static str>,
+    /// Tools the handler's arguments need (`auth` for `AuthUser`), with
+    /// the argument's name.
+    pub(crate) needs: Vec<(&'static str, &'static str)>,
 }
 
 impl OperationDoc {
@@ -55,6 +58,20 @@ impl OperationDoc {
     /// says `bearer`); it adds nothing to the OpenAPI document.
     pub fn requires(&mut self, who: &'static str) {
         self.auth = Some(who);
+    }
+
+    /// Says that argument `argument` needs tool `tool` to work (what an
+    /// extractor that reads a tool's state declares in its
+    /// [`ApiArg::describe`]): the route's plugin then depends on that tool,
+    /// and the boot marks it `DEAD`, naming this route, when the tool is
+    /// not set up.
+    ///
+    /// ```
+    /// # let mut doc = microcore_http::OperationDoc::default();
+    /// doc.needs("auth", "AuthUser");
+    /// ```
+    pub fn needs(&mut self, tool: &'static str, argument: &'static str) {
+        self.needs.push((tool, argument));
     }
 
     /// Marks the route as needing a bearer token (401 when missing or bad).

@@ -98,6 +98,7 @@ impl Tool for AxumHttp {
         };
         let shared = Arc::new(Shared::default());
         let _ = shared.local_addr.set(listener.local_addr()?);
+        let _ = shared.kernel.set(ctx.registry.clone());
         *self.lock() = Some(Server {
             shared: shared.clone(),
             settings,

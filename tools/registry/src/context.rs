@@ -430,6 +430,7 @@ mod tests {
             tools: vec!["http".into(), "event_bus".into()],
             location: format!("domains/users/plugins/{name}.rs:5"),
             critical: true,
+            needs: vec![],
         };
         let plugins = [plugin("users.Welcome"), plugin("users.RegisterUser")];
         let routes = [Route {
