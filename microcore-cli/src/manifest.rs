@@ -130,6 +130,24 @@ impl Checkout {
         format!("{}\n", settings.join("\n").trim())
     }
 
+    /// The checkout's backend features (`postgres = ["microcore-db/postgres"]`,
+    /// ...) without its `default`, which turns them all on for the example
+    /// app: a new app builds none of them until it asks.
+    fn features(&self) -> String {
+        let Some(features) = self.manifest.get("features").and_then(Item::as_table) else {
+            return String::new();
+        };
+        features
+            .iter()
+            .filter(|(name, _)| *name != "default")
+            .map(|(name, value)| {
+                let value = value.as_value().map(|v| v.to_string()).unwrap_or_default();
+                format!("{name} = {}", value.trim())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// The Rust version microcore needs (`rust-version`), for the Dockerfile's image.
     pub(crate) fn rust_version(&self) -> String {
         self.manifest
@@ -176,6 +194,7 @@ impl Checkout {
                 ("workspace_dependencies", &workspace.join("\n")),
                 ("profiles", &self.profiles()),
                 ("package", package),
+                ("features", &self.features()),
                 ("app_dependencies", &app.join("\n")),
             ],
         ))

@@ -5,6 +5,7 @@
 //! was expected; a missing one takes its documented default (every variable
 //! is listed in `docs/configuration.md`). Secrets are never echoed.
 
+mod backend;
 mod setting;
 mod tool;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use microcore::{Error, ToolHandle};
 
+pub use backend::Backend;
 pub use setting::{ByteSize, Setting};
 pub use tool::EnvConfig;
 

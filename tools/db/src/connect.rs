@@ -24,6 +24,7 @@ pub(crate) async fn connect(settings: &DbSettings) -> Result<DatabaseConnection,
             format!("cannot connect to the database at {masked} (DATABASE_URL): {why}"),
         )
     };
+    #[cfg(feature = "postgres")]
     if settings.backend() == DbBackend::Postgres {
         probe_postgres(settings).await.map_err(unreachable)?;
     }
@@ -49,6 +50,7 @@ fn no_answer(settings: &DbSettings) -> String {
     )
 }
 
+#[cfg(feature = "postgres")]
 /// One connection outside the pool: the pool retries a refused connection
 /// until its timeout and then only says "timed out"; the driver says why.
 async fn probe_postgres(settings: &DbSettings) -> Result<(), String> {

@@ -439,6 +439,7 @@ pub(crate) fn database_message(e: &DbErr) -> String {
         return sqlx.to_string();
     };
     let mut out = db.message().to_string();
+    #[cfg(feature = "postgres")]
     if let Some(pg) = db.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>() {
         if let Some(detail) = pg.detail() {
             out.push_str(&format!(" (detail: {detail})"));

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use microcore::Error;
-use microcore_config::Config;
+use microcore_config::{Backend, Config};
 use sea_orm::DbBackend;
 
 /// The default `DATABASE_URL`: a SQLite file in the working directory,
@@ -95,11 +95,18 @@ impl DbSettings {
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| DEFAULT_URL.to_string());
-        if backend_of(&url).is_none() {
-            let shown: String = mask_url(&url).chars().take(80).collect();
-            return Err(Error::config(format!(
-                "DATABASE_URL='{shown}' is invalid: expected sqlite://<file>, sqlite::memory: or postgres://<user>@<host>/<database>"
-            )));
+        let shown = || -> String { mask_url(&url).chars().take(80).collect() };
+        match backend_of(&url) {
+            None => {
+                return Err(Error::config(format!(
+                    "DATABASE_URL='{}' is invalid: expected sqlite://<file>, sqlite::memory: or postgres://<user>@<host>/<database>",
+                    shown()
+                )));
+            }
+            Some(DbBackend::Postgres) if !cfg!(feature = "postgres") => {
+                return Err(POSTGRES.compiled_out("DATABASE_URL", &shown()));
+            }
+            Some(_) => {}
         }
         let pool_max = config.get_with("DB_POOL_MAX", "an integer from 1 to 10000", 10, |v| {
             v.parse::<u32>().ok().filter(|n| (1..=10_000).contains(n))
@@ -142,6 +149,13 @@ impl DbSettings {
         mask_url(&self.url)
     }
 }
+
+/// PostgreSQL support: sqlx's driver and its TLS stack, opt-in.
+const POSTGRES: Backend = Backend {
+    name: "PostgreSQL",
+    krate: "microcore-db",
+    feature: "postgres",
+};
 
 fn backend_of(url: &str) -> Option<DbBackend> {
     if url.starts_with("sqlite:") {

@@ -12,6 +12,7 @@
 //! trace context along ([`microcore::telemetry`]): one trace follows a
 //! request through every event it causes.
 
+#[cfg(feature = "otel")]
 mod otel;
 mod stream;
 mod subscriber;
@@ -94,6 +95,7 @@ impl Tool for TracingLog {
 
     /// The spans of the last requests and events leave before the process.
     async fn shutdown(&self) -> Result<()> {
+        #[cfg(feature = "otel")]
         otel::flush().await;
         Ok(())
     }

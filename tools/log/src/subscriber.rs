@@ -1,12 +1,17 @@
 //! Installing the process-wide `tracing` subscriber.
 
 use microcore::Error;
+#[cfg(feature = "otel")]
 use microcore::telemetry::TARGET;
 use microcore_config::Config;
+#[cfg(feature = "otel")]
 use opentelemetry_sdk::trace::SdkTracer;
 use tracing_subscriber::EnvFilter;
+#[cfg(feature = "otel")]
 use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+#[cfg(feature = "otel")]
+use tracing_subscriber::layer::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 const LEVELS: &str = "one of error, warn, info, debug, trace";
@@ -21,6 +26,7 @@ pub(crate) fn install() {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    #[cfg(feature = "otel")]
     if let Some(tracer) = crate::otel::start() {
         return install_exporting(filter, tracer);
     }
@@ -34,6 +40,7 @@ pub(crate) fn install() {
     };
 }
 
+#[cfg(feature = "otel")]
 /// The subscriber when spans are exported: the framework's own spans
 /// ([`TARGET`]) are on whatever the level, for the exporter only, so the
 /// log lines read the same with or without OpenTelemetry. A separate
@@ -86,5 +93,28 @@ pub(crate) fn validate(config: &Config) -> Result<(), Error> {
         (),
         |v| EnvFilter::try_new(v).ok().map(|_| ()),
     )?;
-    crate::otel::validate(config)
+    #[cfg(feature = "otel")]
+    return crate::otel::validate(config);
+    #[cfg(not(feature = "otel"))]
+    no_exporter(config)
+}
+
+/// Without the exporter compiled in, an endpoint would export nothing:
+/// the boot stops and names the feature instead.
+#[cfg(not(feature = "otel"))]
+fn no_exporter(config: &Config) -> Result<(), Error> {
+    const OTEL: microcore_config::Backend = microcore_config::Backend {
+        name: "OpenTelemetry export",
+        krate: "microcore-log",
+        feature: "otel",
+    };
+    for name in [
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ] {
+        if let Some(endpoint) = config.raw(name).filter(|v| !v.trim().is_empty()) {
+            return Err(OTEL.compiled_out(name, endpoint.trim()));
+        }
+    }
+    Ok(())
 }

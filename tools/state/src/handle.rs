@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::memory::MemoryDriver;
+#[cfg(feature = "redis")]
 use crate::redis_driver::RedisDriver;
 use crate::{StateDriver, StateSettings, StateUrl};
 
@@ -145,6 +146,11 @@ impl State {
     pub async fn connect(settings: &StateSettings) -> Result<Self> {
         let driver: Arc<dyn StateDriver> = match &settings.url {
             StateUrl::Memory => Arc::new(MemoryDriver::default()),
+            #[cfg(not(feature = "redis"))]
+            StateUrl::Redis(_) => {
+                return Err(crate::settings::REDIS.compiled_out("STATE_URL", &settings.url.redacted()));
+            }
+            #[cfg(feature = "redis")]
             StateUrl::Redis(url) => Arc::new(RedisDriver::connect(url).await.map_err(|e| {
                 Error::new(
                     microcore::ErrorKind::Unavailable,

@@ -61,6 +61,7 @@
 mod driver;
 mod handle;
 mod memory;
+#[cfg(feature = "redis")]
 mod redis_driver;
 mod settings;
 mod tool;

@@ -3,12 +3,22 @@
 //! as a connection error later.
 
 use microcore::{Error, Result};
+#[cfg(not(feature = "redis"))]
+use microcore_config::Backend;
 use microcore_config::Config;
 
 /// What `STATE_URL` means when it is not set (or set to nothing).
 pub const DEFAULT_URL: &str = "memory://";
 /// What `STATE_PREFIX` means when it is not set.
 pub const DEFAULT_PREFIX: &str = "microcore:";
+
+/// The Redis backend: the `redis` crate, opt-in.
+#[cfg(not(feature = "redis"))]
+pub(crate) const REDIS: Backend = Backend {
+    name: "Redis",
+    krate: "microcore-state",
+    feature: "redis",
+};
 
 const EXPECTED: &str = "memory:// or redis://host:port[/db]";
 
@@ -52,6 +62,10 @@ impl StateUrl {
         };
         let scheme = url.split_once("://").map(|(scheme, _)| scheme);
         match scheme {
+            // Without the client compiled in, say which feature builds it.
+            #[cfg(not(feature = "redis"))]
+            Some("redis") => Err(REDIS.compiled_out("STATE_URL", &redact(url))),
+            #[cfg(feature = "redis")]
             Some("redis") => match redis::Client::open(url) {
                 Ok(_) => Ok(Self::Redis(url.to_string())),
                 Err(e) => Err(invalid(&format!(" ({e})"))),

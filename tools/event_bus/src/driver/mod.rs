@@ -10,11 +10,15 @@
 //! or the kernel changing by a line.
 
 mod memory;
+#[cfg(feature = "nats")]
 mod nats;
 mod recording;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "redis", feature = "nats"))]
 mod releases;
 mod sqlite;
+#[cfg(any(feature = "redis", feature = "nats"))]
 mod stored;
 
 use std::fmt::Debug;
@@ -24,11 +28,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use microcore::{Error, Result};
+#[cfg(not(all(feature = "redis", feature = "nats")))]
+use microcore_config::Backend;
 use serde::Serialize;
 
 pub use memory::MemoryDriver;
+#[cfg(feature = "nats")]
 pub use nats::NatsDriver;
 pub use recording::RecordingDriver;
+#[cfg(feature = "redis")]
 pub use redis::RedisDriver;
 pub use sqlite::SqliteDriver;
 
@@ -144,6 +152,22 @@ pub trait Consumer: Debug + Send + Sync {
     fn dead<'a>(&'a self, delivery: &'a Delivery, reason: &'a str) -> BoxFuture<'a, Result<()>>;
 }
 
+/// The Redis Streams driver: the `redis` crate, opt-in.
+#[cfg(not(feature = "redis"))]
+const REDIS: Backend = Backend {
+    name: "Redis",
+    krate: "microcore-event-bus",
+    feature: "redis",
+};
+
+/// The NATS JetStream driver: the `async-nats` crate, opt-in.
+#[cfg(not(feature = "nats"))]
+const NATS: Backend = Backend {
+    name: "NATS",
+    krate: "microcore-event-bus",
+    feature: "nats",
+};
+
 /// Opens the driver `url` names, with the default [`DriverOptions`]
 /// (prefix `microcore`): `memory://`, `sqlite://<path>`,
 /// `redis://host:port[/db]` or `nats://host:port`.
@@ -169,6 +193,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Driver>> {
 /// # Errors
 /// As [`open`], and a configuration error naming `EVENT_BUS_PREFIX` or
 /// `EVENT_BUS_CLAIM_AFTER` when `options` are invalid (for a broker URL).
+// Without a broker driver compiled in, nothing reads the broker options.
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(unused_variables))]
 pub async fn open_with(url: &str, options: &DriverOptions) -> Result<Arc<dyn Driver>> {
     let url = url.trim();
     if url.is_empty() || url == "memory" || url.starts_with("memory:") {
@@ -191,18 +217,28 @@ pub async fn open_with(url: &str, options: &DriverOptions) -> Result<Arc<dyn Dri
         return Ok(Arc::new(driver));
     }
     if url.starts_with("redis://") || url.starts_with("rediss://") {
-        options.check()?;
-        let driver = RedisDriver::connect(url, options)
-            .await
-            .map_err(|e| cannot_open(url, &e))?;
-        return Ok(Arc::new(driver));
+        #[cfg(not(feature = "redis"))]
+        return Err(REDIS.compiled_out("EVENT_BUS_URL", &redact(url)));
+        #[cfg(feature = "redis")]
+        {
+            options.check()?;
+            let driver = RedisDriver::connect(url, options)
+                .await
+                .map_err(|e| cannot_open(url, &e))?;
+            return Ok(Arc::new(driver));
+        }
     }
     if url.starts_with("nats://") {
-        options.check()?;
-        let driver = NatsDriver::connect(url, options)
-            .await
-            .map_err(|e| cannot_open(url, &e))?;
-        return Ok(Arc::new(driver));
+        #[cfg(not(feature = "nats"))]
+        return Err(NATS.compiled_out("EVENT_BUS_URL", &redact(url)));
+        #[cfg(feature = "nats")]
+        {
+            options.check()?;
+            let driver = NatsDriver::connect(url, options)
+                .await
+                .map_err(|e| cannot_open(url, &e))?;
+            return Ok(Arc::new(driver));
+        }
     }
     Err(invalid_url(
         url,

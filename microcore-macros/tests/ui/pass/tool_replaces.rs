@@ -1,4 +1,4 @@
-use domains::prelude::*;
+use microcore_macros_fixture::prelude::*;
 
 /// A log tool of our own, replacing the built-in one on purpose.
 #[tool(replaces)]

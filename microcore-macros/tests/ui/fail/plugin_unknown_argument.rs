@@ -1,6 +1,6 @@
-use domains::prelude::*;
+use microcore_macros_fixture::prelude::*;
 
-#[plugin(domain = users)]
+#[plugin(domian = "users")]
 pub struct Ping {
     http: Http,
 }

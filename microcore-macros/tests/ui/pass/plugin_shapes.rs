@@ -1,4 +1,4 @@
-use domains::prelude::*;
+use microcore_macros_fixture::prelude::*;
 
 /// No tools at all.
 #[plugin(domain = "docs")]

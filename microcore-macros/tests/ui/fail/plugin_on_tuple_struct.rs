@@ -1,4 +1,4 @@
-use domains::prelude::*;
+use microcore_macros_fixture::prelude::*;
 
 #[plugin]
 pub struct Ping(Http);

@@ -1,6 +1,6 @@
-use domains::prelude::*;
+use microcore_macros_fixture::prelude::*;
 
-#[plugin(domian = "users")]
+#[plugin(domain = users)]
 pub struct Ping {
     http: Http,
 }
