@@ -148,7 +148,9 @@ impl State {
             StateUrl::Memory => Arc::new(MemoryDriver::default()),
             #[cfg(not(feature = "redis"))]
             StateUrl::Redis(_) => {
-                return Err(crate::settings::REDIS.compiled_out("STATE_URL", &settings.url.redacted()));
+                return Err(
+                    crate::settings::REDIS.compiled_out("STATE_URL", &settings.url.redacted())
+                );
             }
             #[cfg(feature = "redis")]
             StateUrl::Redis(url) => Arc::new(RedisDriver::connect(url).await.map_err(|e| {
