@@ -3,7 +3,8 @@
 //! with nothing else edited, and call the new routes. Delete a plugin file,
 //! again with no other edit: the app builds, boots and serves everything
 //! else. Then add two wiring mistakes in two files: one `check` run reports
-//! both, with file, line and field, and exits non-zero.
+//! both, with file, line and field, and exits non-zero. Then two plugins on
+//! one route: `check` names both and both registration calls.
 //!
 //! This test runs cargo itself (see `support::project`).
 
@@ -181,4 +182,38 @@ async fn a_dropped_in_file_is_served_and_wiring_mistakes_are_all_reported() {
         "{stderr}"
     );
     assert!(stderr.contains("found 2 problems"), "{stderr}");
+
+    // Wiring mended, a second plugin takes GET /hello: `check` names both
+    // plugins and both `.get()` calls, once, and nothing else.
+    for broken in [
+        "domains/hello/plugins/send_welcome.rs",
+        "domains/ping/plugins/cached_ping.rs",
+    ] {
+        std::fs::remove_file(project.join(broken)).unwrap();
+    }
+    std::fs::write(
+        project.join("domains/hello/plugins/hello_again.rs"),
+        NEW_DOMAIN_PLUGIN.replace("Hello", "HelloAgain"),
+    )
+    .unwrap();
+    let binary = build(&project);
+    let check = Command::new(&binary)
+        .arg("check")
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.starts_with("error[route_conflict]: GET /hello is registered by two plugins, 'hello.Hello' and 'hello.HelloAgain'"),
+        "{stderr}"
+    );
+    for site in [
+        "--> domains/hello/plugins/hello_again.rs:13:",
+        "::: domains/hello/plugins/hello.rs:13:",
+    ] {
+        assert!(stderr.contains(site), "{site} in {stderr}");
+    }
+    assert_eq!(stderr.matches("route_conflict").count(), 1, "{stderr}");
+    assert!(!stderr.contains("INFO"), "no log lines: {stderr}");
 }

@@ -1,8 +1,9 @@
 //! A plugin that panics in `on_boot` is marked DEAD with its reason, its
 //! routes are withdrawn, and the rest of the app still serves. A handler
-//! that panics answers a 500 envelope and the server lives on. While a
-//! critical plugin is DEAD the app is not ready; a plugin marked
-//! `critical = false` does not count.
+//! that panics answers a 500 envelope, its log line names the plugin, the
+//! route and the request id, and the server lives on. While a critical
+//! plugin is DEAD the app is not ready; a plugin marked `critical = false`
+//! does not count.
 #![allow(missing_docs, missing_debug_implementations)]
 
 use domains::prelude::*;
@@ -186,8 +187,25 @@ async fn a_panicking_plugin_is_isolated_and_reported() {
         .unwrap();
     assert_eq!(withdrawn.status(), 404);
 
-    let exploded = reqwest::get(format!("{base}/explode")).await.unwrap();
+    let mut lines = microcore_log::watch();
+    let exploded = reqwest::Client::new()
+        .get(format!("{base}/explode"))
+        .header("x-request-id", "req-boom-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(exploded.status(), 500);
+    let logged = loop {
+        let line = lines.recv().await.unwrap();
+        if line.level == "ERROR" && line.message.starts_with("handler panicked") {
+            break line;
+        }
+    };
+    assert_eq!(logged.plugin.as_deref(), Some("faulty.PanicsInHandler"));
+    insta::assert_snapshot!(
+        "the_panic_log_line_names_plugin_route_and_request",
+        logged.message
+    );
     let body = exploded.text().await.unwrap();
     assert_eq!(body, r#"{"success":false,"error":"Internal server error"}"#);
     let again = reqwest::get(format!("{base}/ping")).await.unwrap();

@@ -87,7 +87,11 @@ pub fn main(app: App) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        microcore::cli::quiet_logs();
+    }
+    match command {
         Command::Serve => serve(app),
         Command::Check { strict } => check(app, strict),
         Command::Doctor => doctor(app),
@@ -233,8 +237,8 @@ fn serve(app: App) -> ExitCode {
                 running.run_until(signal).await;
                 ExitCode::SUCCESS
             }
+            // Once, on stderr: a log line too would say it twice.
             Err(e) => {
-                tracing::error!("{e}");
                 eprintln!("{e}");
                 ExitCode::FAILURE
             }

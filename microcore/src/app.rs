@@ -27,8 +27,9 @@ pub struct App {
     pub(crate) vars: BTreeMap<String, String>,
     pub(crate) tools_only: bool,
     pub(crate) keep_going: bool,
-    /// Set by [`App::dry_run`]: the caller reports lints itself, so the
-    /// boot does not log them.
+    /// Set by [`App::dry_run`]: tools serve nothing (see
+    /// [`ToolContext::dry_run`](crate::ToolContext::dry_run)), and the
+    /// caller reports lints itself, so the boot does not log them.
     pub(crate) dry_run: bool,
 }
 
@@ -70,7 +71,7 @@ impl App {
     }
 
     /// Every tool on its [`Tool::DRY_RUN`](crate::Tool::DRY_RUN) settings
-    /// (in-memory backends, any free port): a boot that touches no real
+    /// (in-memory backends, no port bound): a boot that touches no real
     /// infrastructure, for `check` and `routes`.
     pub fn dry_run(mut self) -> Self {
         let settings: Vec<_> = self.tools.iter().flat_map(|t| t.dry_run.iter()).collect();

@@ -9,8 +9,11 @@
 //! 4. plugins, by name: `SKIPPED` if a tool they need failed, else built and
 //!    their `on_boot` run; an error, panic or timeout marks them `DEAD` and
 //!    every tool forgets what they registered;
-//! 5. every tool's `on_boot_complete`, in dependency order (http serves);
-//! 6. memory only boot used goes back to the OS (`memory.rs`).
+//! 5. every tool's `verify` of what the plugins registered (http: routes
+//!    that collide); every diagnostic of every tool is reported at once
+//!    and stops the boot;
+//! 6. every tool's `on_boot_complete`, in dependency order (http serves);
+//! 7. memory only boot used goes back to the OS (`memory.rs`).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -23,6 +26,7 @@ use tracing::{error, info, warn};
 
 use crate::container::{Container, Wiring};
 use crate::descriptor::{PluginDescriptor, ToolDescriptor};
+use crate::diagnostic::Diagnostics;
 use crate::graph::WiringErrors;
 use crate::lifecycle::{DynPlugin, DynTool, ToolContext};
 use crate::registry::{AppRegistry, PluginRecord, PluginStatus, ToolRecord, ToolStatus};
@@ -37,6 +41,10 @@ pub enum BootError {
     /// A kernel setting (`BOOT_TIMEOUT_SECS`, `SHUTDOWN_TIMEOUT_SECS`) is invalid.
     #[error("error: {0}")]
     Config(String),
+    /// What the plugins registered does not fit together (two routes
+    /// collide); every problem is listed.
+    #[error("{0}")]
+    Rejected(#[from] Diagnostics),
     /// A critical tool, or a tool's configuration, failed.
     #[error("error: tool '{tool}' ({location}) failed to start: {message}")]
     Tool {
@@ -111,6 +119,7 @@ impl App {
         let ctx = ToolContext {
             registry: registry.clone(),
             vars: Arc::new(self.vars.clone()),
+            dry_run: self.dry_run,
         };
         let mut container = Container::default();
         let mut tools = Vec::new();
@@ -187,6 +196,10 @@ impl App {
             }
         }
 
+        let problems: Vec<_> = tools.iter().flat_map(|(_, t)| t.verify()).collect();
+        if !problems.is_empty() {
+            return Err(Diagnostics(problems).into());
+        }
         registry.set_probe(&tools);
         for (d, tool) in &tools {
             if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {

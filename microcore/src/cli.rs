@@ -48,6 +48,7 @@ pub static COMMANDS: [CommandDescriptor];
 /// assert_eq!(plugins.ok(), Some(0));
 /// ```
 pub fn inspect<T>(app: App, inspect: impl FnOnce(&Running) -> T) -> Result<T, ExitCode> {
+    quiet_logs();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| {
         eprintln!("error: cannot start the async runtime: {e}");
         ExitCode::FAILURE
@@ -61,4 +62,21 @@ pub fn inspect<T>(app: App, inspect: impl FnOnce(&Running) -> T) -> Result<T, Ex
         running.shutdown().await;
         Ok(seen)
     })
+}
+
+/// Turns logging off for the rest of the process unless `RUST_LOG` asks
+/// for it: an inspection command (`check`, `routes`, `graph`) prints its
+/// answer, and boot lines or warnings about settings it does not use
+/// would bury it. Call it before the boot; the log tool then finds a
+/// subscriber in place and leaves it.
+///
+/// ```
+/// microcore::cli::quiet_logs();
+/// tracing::warn!("not printed, unless RUST_LOG is set");
+/// ```
+pub fn quiet_logs() {
+    if std::env::var_os("RUST_LOG").is_none() {
+        let _ =
+            tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    }
 }

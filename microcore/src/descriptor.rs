@@ -31,16 +31,21 @@ impl Location {
     /// assert_eq!(at.display_file(), "domains/users/plugins/me.rs");
     /// ```
     pub fn display_file(&self) -> &'static str {
-        if !self.file.starts_with('/') {
-            return self.file;
-        }
-        for marker in ["/domains/", "/tools/", "/tests/", "/src/"] {
-            if let Some(at) = self.file.rfind(marker) {
-                return &self.file[at + 1..];
-            }
-        }
-        self.file
+        relative_file(self.file)
     }
+}
+
+/// `file` relative to the workspace (see [`Location::display_file`]).
+pub(crate) fn relative_file(file: &str) -> &str {
+    if !file.starts_with('/') {
+        return file;
+    }
+    for marker in ["/domains/", "/tools/", "/tests/", "/src/"] {
+        if let Some(at) = file.rfind(marker) {
+            return &file[at + 1..];
+        }
+    }
+    file
 }
 
 impl std::fmt::Display for Location {

@@ -35,6 +35,7 @@ pub mod cause;
 pub mod cli;
 pub mod container;
 pub mod descriptor;
+pub mod diagnostic;
 pub mod error;
 pub mod graph;
 pub mod handle;

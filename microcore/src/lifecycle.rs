@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+use crate::diagnostic::Diagnostic;
 use crate::registry::AppRegistry;
 use crate::{Error, ToolHandle};
 
@@ -66,6 +67,9 @@ pub struct ToolContext {
     /// which win over the environment: tests boot several differently
     /// configured apps in one process this way.
     pub vars: Arc<BTreeMap<String, String>>,
+    /// A dry run (`check`, `routes`, `context`): set up on the tool's
+    /// [`Tool::DRY_RUN`] settings and serve nothing, bind nothing.
+    pub dry_run: bool,
 }
 
 /// An implementation of a tool: sets up, hands out its handle, shuts down.
@@ -110,6 +114,14 @@ pub trait Tool: Send + Sync + 'static {
 
     /// Connects, binds, validates its configuration, and returns the handle.
     fn setup(&self, ctx: &ToolContext) -> impl Future<Output = Result<Self::Handle, Error>> + Send;
+
+    /// Checks what the plugins registered, as a whole, after every
+    /// plugin's `on_boot` and before anything is served (the http tool:
+    /// two routes that collide). Any diagnostic stops the boot; every
+    /// tool's are reported together, and `check` reports them too.
+    fn verify(&self) -> Vec<Diagnostic> {
+        Vec::new()
+    }
 
     /// Runs after every plugin's `on_boot` (http starts serving here).
     fn on_boot_complete(&self) -> impl Future<Output = Result<(), Error>> + Send {
@@ -171,6 +183,8 @@ pub type ErasedHandle = Arc<dyn Any + Send + Sync>;
 pub trait DynTool: Send + Sync {
     /// See [`Tool::setup`].
     fn setup<'a>(&'a self, ctx: &'a ToolContext) -> BoxFuture<'a, Result<ErasedHandle, Error>>;
+    /// See [`Tool::verify`].
+    fn verify(&self) -> Vec<Diagnostic>;
     /// See [`Tool::on_boot_complete`].
     fn on_boot_complete(&self) -> BoxFuture<'_, Result<(), Error>>;
     /// See [`Tool::withdraw`].
@@ -189,6 +203,9 @@ impl<T: Tool> DynTool for T {
             let handle = Tool::setup(self, ctx).await?;
             Ok(Arc::new(handle) as ErasedHandle)
         })
+    }
+    fn verify(&self) -> Vec<Diagnostic> {
+        Tool::verify(self)
     }
     fn on_boot_complete(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(Tool::on_boot_complete(self))

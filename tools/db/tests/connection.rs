@@ -237,6 +237,7 @@ async fn health_runs_select_1() {
     let ctx = ToolContext {
         registry: AppRegistry::new(),
         vars: Default::default(),
+        dry_run: false,
     };
     tool.setup(&ctx).await.unwrap();
     assert_eq!(tool.health().await, Health::Ok);

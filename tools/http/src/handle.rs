@@ -1,6 +1,7 @@
 //! The `Http` handle: how plugins register routes.
 
 use std::net::SocketAddr;
+use std::panic::Location;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use microcore::sync::lock;
@@ -20,6 +21,8 @@ pub(crate) struct RouteEntry {
     pub(crate) method_name: &'static str,
     pub(crate) path: String,
     pub(crate) owner: &'static str,
+    /// The `.get()` (or `.route()`) call that registered it.
+    pub(crate) site: &'static Location<'static>,
     pub(crate) router: MethodRouter,
     pub(crate) doc: OperationDoc,
 }
@@ -33,6 +36,9 @@ pub struct RouteInfo {
     pub path: String,
     /// The plugin that registered it: `users.GetUser`.
     pub plugin: &'static str,
+    /// The file and line of the call that registered it:
+    /// `domains/users/plugins/get_user.rs:21`.
+    pub site: String,
     /// Who may call it, from the handler's extractors (`bearer` for
     /// `AuthUser`); `None`: anyone.
     pub auth: Option<&'static str>,
@@ -134,6 +140,8 @@ macro_rules! method_fns {
         #[microcore::tool(part_of = Http)]
         impl Http {$(
             #[doc = concat!("Serves `", $name, " path` with `handler`, a method of `plugin`; the route is documented in OpenAPI from the handler's types.")]
+            #[doc = ""]
+            #[doc = "A route that collides with another stops the boot, naming both calls."]
             #[track_caller]
             pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
             where
@@ -142,7 +150,7 @@ macro_rules! method_fns {
                 PluginFn<P, F>: Handler<T, ()> + Describe<T>,
                 T: 'static,
             {
-                self.on(MethodFilter::$filter, $name, path, plugin, handler)
+                self.on(MethodFilter::$filter, $name, path, plugin, handler, Location::caller())
             }
         )*}
     };
@@ -251,6 +259,7 @@ impl Http {
     /// routes are left out of OpenAPI unless documented with the builder.
     ///
     /// `router` must only answer `method` (`axum::routing::get(...)` for GET).
+    #[track_caller]
     pub fn route(&self, method: Method, path: &str, router: MethodRouter) -> RouteDoc<'_> {
         let name: &'static str = match method {
             Method::GET => "GET",
@@ -264,10 +273,9 @@ impl Http {
             hidden: true,
             ..OperationDoc::default()
         };
-        self.push(name, path, router, doc)
+        self.push(name, path, router, doc, Location::caller())
     }
 
-    #[track_caller]
     fn on<P, F, T>(
         &self,
         filter: MethodFilter,
@@ -275,6 +283,7 @@ impl Http {
         path: &str,
         plugin: &Arc<P>,
         f: F,
+        site: &'static Location<'static>,
     ) -> RouteDoc<'_>
     where
         P: Send + Sync + 'static,
@@ -284,14 +293,14 @@ impl Http {
     {
         let mut doc = OperationDoc::default();
         <PluginFn<P, F> as Describe<T>>::describe(&mut doc);
-        self.declare_needs(name, path, &doc, std::panic::Location::caller());
+        self.declare_needs(name, path, &doc, site);
         doc.operation_id =
             Some(format!("{}.{}", self.owner, handler_name::<F>()).replace('.', "_"));
         let handler = PluginFn {
             plugin: plugin.clone(),
             f,
         };
-        self.push(name, path, on(filter, handler), doc)
+        self.push(name, path, on(filter, handler), doc, site)
     }
 
     /// Tells the kernel which tools this route's arguments need, so the
@@ -301,7 +310,7 @@ impl Http {
         method: &str,
         path: &str,
         doc: &OperationDoc,
-        at: &'static std::panic::Location<'static>,
+        at: &'static Location<'static>,
     ) {
         let Some(kernel) = self.shared.kernel.get() else {
             return;
@@ -326,6 +335,7 @@ impl Http {
         path: &str,
         router: MethodRouter,
         mut doc: OperationDoc,
+        site: &'static Location<'static>,
     ) -> RouteDoc<'_> {
         if let Some((domain, _)) = self.owner.split_once('.') {
             doc.tags.push(domain.to_string());
@@ -345,6 +355,10 @@ impl Http {
                 method: method_name,
                 path: path.clone(),
                 plugin: self.owner,
+                site: {
+                    let at = microcore::diagnostic::Span::caller(site, "");
+                    format!("{}:{}", at.file, at.line)
+                },
                 auth: doc.auth,
             });
             catalog.len() - 1
@@ -354,6 +368,7 @@ impl Http {
             method_name,
             path,
             owner: self.owner,
+            site,
             router,
             doc,
         });

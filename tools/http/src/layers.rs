@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::measure::MeasureLayer;
 use crate::panic::CatchPanicLayer;
+use crate::panic::RouteOwners;
 use crate::reply::error_envelope;
 use crate::scope::{Provided, ScopeLayer};
 use crate::settings::HttpSettings;
@@ -39,6 +40,8 @@ type LimitedBody = tower_http::limit::ResponseBody<Body>;
 pub(crate) struct Contributions {
     pub(crate) provided: Provided,
     pub(crate) measure: Option<Arc<AppRegistry>>,
+    /// Who serves each route, for the log line of a panic.
+    pub(crate) owners: Arc<RouteOwners>,
 }
 
 /// Wraps every route of `router` in the transport stack: one
@@ -65,7 +68,9 @@ pub(crate) fn apply(router: Router, settings: &HttpSettings, tools: Contribution
             .layer(MeasureLayer {
                 registry: tools.measure,
             })
-            .layer(CatchPanicLayer)
+            .layer(CatchPanicLayer {
+                owners: tools.owners,
+            })
             // A server span (only when traces are exported), around the
             // handler and what it publishes.
             .layer(TraceLayer::new())

@@ -2,6 +2,7 @@
 //! in one transport stack (request ids, CORS, body limit, timeout, security
 //! headers) and one JSON envelope for every answer, errors included.
 
+mod conflicts;
 mod extract;
 mod handle;
 mod handler;

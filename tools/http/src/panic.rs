@@ -1,5 +1,6 @@
 //! Panic recovery: a handler that panics answers a 500 envelope, the cause
-//! goes to the log only, and the process (and the connection) lives on.
+//! goes to the log only (with the plugin, the route and the request id),
+//! and the process (and the connection) lives on.
 //!
 //! Hand-written rather than tower-http's `CatchPanicLayer`, which boxes
 //! every response's body again (an allocation per request) to give its
@@ -9,30 +10,83 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use tower::{Layer, Service};
 
+use crate::handle::RouteEntry;
+use crate::layers::REQUEST_ID;
 use crate::reply::error_envelope;
 
+/// Which plugin serves each method and route template, for the log line
+/// of a panic (looked up only then).
+#[derive(Debug, Default)]
+pub(crate) struct RouteOwners(Vec<(&'static str, String, &'static str)>);
+
+impl RouteOwners {
+    pub(crate) fn of(routes: &[RouteEntry]) -> Self {
+        Self(
+            routes
+                .iter()
+                .map(|r| (r.method_name, r.path.clone(), r.owner))
+                .collect(),
+        )
+    }
+
+    fn owner(&self, method: &Method, route: &str) -> &'static str {
+        self.0
+            .iter()
+            .find(|(m, path, _)| *m == method.as_str() && path == route)
+            .map_or("-", |(_, _, owner)| owner)
+    }
+}
+
 /// Adds [`CatchPanic`] around the routes.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct CatchPanicLayer;
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CatchPanicLayer {
+    pub(crate) owners: Arc<RouteOwners>,
+}
 
 impl<S> Layer<S> for CatchPanicLayer {
     type Service = CatchPanic<S>;
 
     fn layer(&self, inner: S) -> CatchPanic<S> {
-        CatchPanic { inner }
+        CatchPanic {
+            inner,
+            owners: self.owners.clone(),
+        }
     }
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct CatchPanic<S> {
     inner: S,
+    owners: Arc<RouteOwners>,
+}
+
+/// The request a panic happened in: what its log line names. Kept from
+/// the request (reference counts, no copy), as the handler takes it.
+#[derive(Debug)]
+pub(crate) struct Asked {
+    owners: Arc<RouteOwners>,
+    method: Method,
+    route: Option<MatchedPath>,
+    request_id: Option<HeaderValue>,
+}
+
+impl Asked {
+    fn of<B>(request: &Request<B>, owners: &Arc<RouteOwners>) -> Self {
+        Self {
+            owners: owners.clone(),
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            request_id: request.headers().get(REQUEST_ID).cloned(),
+        }
+    }
 }
 
 impl<S, B, E> Service<Request<B>> for CatchPanic<S>
@@ -48,9 +102,13 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Caught<S::Future> {
+        let asked = Asked::of(&request, &self.owners);
         match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
-            Ok(future) => Caught::Running { future },
-            Err(panic) => Caught::Panicked { panic: Some(panic) },
+            Ok(future) => Caught::Running { future, asked },
+            Err(panic) => Caught::Panicked {
+                panic: Some(panic),
+                asked,
+            },
         }
     }
 }
@@ -59,8 +117,8 @@ pin_project_lite::pin_project! {
     /// The route's future, its panics turned into a 500 answer.
     #[project = CaughtProjection]
     pub(crate) enum Caught<F> {
-        Running { #[pin] future: F },
-        Panicked { panic: Option<Box<dyn Any + Send>> },
+        Running { #[pin] future: F, asked: Asked },
+        Panicked { panic: Option<Box<dyn Any + Send>>, asked: Asked },
     }
 }
 
@@ -73,23 +131,35 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             // Never polled again once it panicked: the answer is Ready.
-            CaughtProjection::Running { future } => {
+            CaughtProjection::Running { future, asked } => {
                 match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                     Ok(poll) => poll,
-                    Err(panic) => Poll::Ready(Ok(panic_response(panic.as_ref()))),
+                    Err(panic) => Poll::Ready(Ok(panic_response(panic.as_ref(), asked))),
                 }
             }
-            CaughtProjection::Panicked { panic } => {
+            CaughtProjection::Panicked { panic, asked } => {
                 let cause = panic.take().unwrap_or_else(|| Box::new(()));
-                Poll::Ready(Ok(panic_response(cause.as_ref())))
+                Poll::Ready(Ok(panic_response(cause.as_ref(), asked)))
             }
         }
     }
 }
 
-fn panic_response(panic: &(dyn Any + Send)) -> Response {
+fn panic_response(panic: &(dyn Any + Send), asked: &Asked) -> Response {
     let message = microcore::panic::message(panic);
-    tracing::error!("handler panicked: {message}");
+    let route = asked.route.as_ref().map_or("-", |r| r.as_str());
+    let plugin = asked.owners.owner(&asked.method, route);
+    let request_id = asked
+        .request_id
+        .as_ref()
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-");
+    tracing::error!(
+        plugin,
+        route = format_args!("{} {route}", asked.method),
+        request_id,
+        "handler panicked: {message}"
+    );
     error_envelope(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Internal server error",
@@ -119,7 +189,7 @@ mod tests {
         let router = Router::new()
             .route("/boom", get(boom))
             .route("/ok", get(|| async { "ok" }))
-            .layer(CatchPanicLayer);
+            .layer(CatchPanicLayer::default());
         assert_eq!(status_of(router.clone(), "/boom").await, 500);
         assert_eq!(status_of(router, "/ok").await, 200);
     }

@@ -5,22 +5,22 @@
 //! systemd socket activation: `LISTEN_FDS`), serve that socket instead of
 //! binding, so no connection is refused while the app restarts.
 
-use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use microcore::diagnostic::Diagnostic;
 use microcore::prelude::*;
-use microcore::registry::AppRegistry;
 use microcore_config::Config;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::handle::{RouteEntry, Shared};
 use crate::openapi::{self, DocumentedRoute};
+use crate::panic::RouteOwners;
 use crate::scope::Provided;
 use crate::settings::HttpSettings;
-use crate::{Http, layers};
+use crate::{Http, conflicts, layers};
 use microcore::sync::lock;
 
 /// The listening socket a supervisor handed down as fd 3, taken at
@@ -42,7 +42,6 @@ pub struct AxumHttp {
 struct Server {
     shared: Arc<Shared>,
     settings: HttpSettings,
-    registry: Arc<AppRegistry>,
     listener: Option<tokio::net::TcpListener>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -67,43 +66,20 @@ impl Tool for AxumHttp {
 
     async fn setup(&self, ctx: &ToolContext) -> Result<Http> {
         let settings = HttpSettings::from_config(&self.config)?;
-        let inherited = lock(&INHERITED).take();
-        let listener = match inherited {
-            Some(Ok(socket)) => {
-                tracing::info!(
-                    "serving the socket inherited as fd 3 (LISTEN_FDS), not HTTP_HOST/HTTP_PORT"
-                );
-                socket
-                    .set_nonblocking(true)
-                    .and_then(|()| tokio::net::TcpListener::from_std(socket))
-                    .map_err(|e| {
-                        Error::config(format!(
-                            "LISTEN_FDS: the inherited socket (fd 3) cannot be served: {e}"
-                        ))
-                    })?
-            }
-            Some(Err(e)) => {
-                return Err(Error::config(format!(
-                    "LISTEN_FDS is set but fd 3 is not a listening TCP socket: {e}"
-                )));
-            }
-            None => tokio::net::TcpListener::bind(settings.addr)
-                .await
-                .map_err(|e| {
-                    Error::config(format!(
-                        "cannot listen on {} (HTTP_HOST/HTTP_PORT): {e}",
-                        settings.addr
-                    ))
-                })?,
-        };
         let shared = Arc::new(Shared::default());
-        let _ = shared.local_addr.set(listener.local_addr()?);
+        let listener = if ctx.dry_run {
+            // The routes are gathered and checked, but nothing is served.
+            None
+        } else {
+            let listener = listen(&settings).await?;
+            let _ = shared.local_addr.set(listener.local_addr()?);
+            Some(listener)
+        };
         let _ = shared.kernel.set(ctx.registry.clone());
         *self.lock() = Some(Server {
             shared: shared.clone(),
             settings,
-            registry: ctx.registry.clone(),
-            listener: Some(listener),
+            listener,
             stop: watch::channel(false).0,
             task: None,
         });
@@ -116,6 +92,13 @@ impl Tool for AxumHttp {
             lock(&server.shared.layers).retain(|l| l.0 != plugin);
             lock(&server.shared.provided).retain(|p| p.0 != plugin);
         }
+    }
+
+    fn verify(&self) -> Vec<Diagnostic> {
+        self.lock()
+            .as_ref()
+            .map(|server| conflicts::find(&lock(&server.shared.routes)))
+            .unwrap_or_default()
     }
 
     async fn on_boot_complete(&self) -> Result<()> {
@@ -135,7 +118,8 @@ impl Tool for AxumHttp {
                 })
                 .collect::<Vec<_>>(),
         );
-        let mut router = build_router(routes, &server.registry)?
+        let owners = RouteOwners::of(&routes);
+        let mut router = build_router(routes)?
             .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api));
         for (_, layer) in std::mem::take(&mut *lock(&server.shared.layers)) {
             router = layer(router);
@@ -143,13 +127,17 @@ impl Tool for AxumHttp {
         // `with_state` turns every handler into its finished route now;
         // left as it is, axum would rebuild the handler's service (the
         // whole stack) on every request, as `into_make_service` avoids.
-        let app =
-            layers::apply(router, &server.settings, contributions(&server.shared)).with_state(());
+        let app = layers::apply(
+            router,
+            &server.settings,
+            contributions(&server.shared, owners),
+        )
+        .with_state(());
         let _ = server.shared.served.set(app.clone());
-        let listener = server
-            .listener
-            .take()
-            .ok_or_else(|| Error::internal("http served twice"))?;
+        // A dry run: never bound, nothing to serve.
+        let Some(listener) = server.listener.take() else {
+            return Ok(());
+        };
         let addr = listener.local_addr()?;
         let stop = server.stop.subscribe();
         tracing::info!("listening on http://{addr}");
@@ -173,6 +161,40 @@ impl Tool for AxumHttp {
     }
 }
 
+/// The socket to serve: the one a supervisor handed down, or a new one on
+/// HTTP_HOST:HTTP_PORT.
+async fn listen(settings: &HttpSettings) -> Result<tokio::net::TcpListener> {
+    let inherited = lock(&INHERITED).take();
+    Ok(match inherited {
+        Some(Ok(socket)) => {
+            tracing::info!(
+                "serving the socket inherited as fd 3 (LISTEN_FDS), not HTTP_HOST/HTTP_PORT"
+            );
+            socket
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(socket))
+                .map_err(|e| {
+                    Error::config(format!(
+                        "LISTEN_FDS: the inherited socket (fd 3) cannot be served: {e}"
+                    ))
+                })?
+        }
+        Some(Err(e)) => {
+            return Err(Error::config(format!(
+                "LISTEN_FDS is set but fd 3 is not a listening TCP socket: {e}"
+            )));
+        }
+        None => tokio::net::TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| {
+                Error::config(format!(
+                    "cannot listen on {} (HTTP_HOST/HTTP_PORT): {e}",
+                    settings.addr
+                ))
+            })?,
+    })
+}
+
 impl AxumHttp {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Server>> {
         lock(&self.running)
@@ -180,7 +202,7 @@ impl AxumHttp {
 }
 
 /// What tools and plugins asked the stack to do for every request.
-fn contributions(shared: &Shared) -> layers::Contributions {
+fn contributions(shared: &Shared, owners: RouteOwners) -> layers::Contributions {
     let mut provided = axum::http::Extensions::new();
     for (_, insert) in std::mem::take(&mut *lock(&shared.provided)) {
         insert(&mut provided);
@@ -188,44 +210,25 @@ fn contributions(shared: &Shared) -> layers::Contributions {
     layers::Contributions {
         provided: Provided(Arc::new(provided)),
         measure: lock(&shared.measure).take(),
+        owners: Arc::new(owners),
     }
 }
 
-/// Every route, checked for collisions first: two plugins on one method
-/// and path stop the boot, naming both files.
-fn build_router(routes: Vec<RouteEntry>, registry: &AppRegistry) -> Result<Router> {
-    let file_of = |owner: &str| {
-        registry.plugin(owner).map_or_else(
-            || owner.to_string(),
-            |p| format!("{} ({})", p.name, p.location),
-        )
-    };
-    let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    let mut collisions = Vec::new();
-    for r in &routes {
-        if let Some(first) = seen.insert((r.method_name, r.path.as_str()), r.owner) {
-            collisions.push(format!(
-                "route {} {} is registered twice: by {} and by {}",
-                r.method_name,
-                r.path,
-                file_of(first),
-                file_of(r.owner)
-            ));
-        }
-    }
-    if !collisions.is_empty() {
-        return Err(Error::config(format!(
-            "{}\n  = help: change the path or method of one of them",
-            collisions.join("\n")
-        )));
-    }
-    // axum panics on paths it cannot route together (`/a/{id}` beside
-    // `/a/{user_id}`); turn that into a boot error naming the route.
+/// Every route in one router. [`conflicts::find`] already refused what
+/// axum would panic on; should axum still panic, the boot stops with the
+/// route and its registration call rather than the process.
+fn build_router(routes: Vec<RouteEntry>) -> Result<Router> {
     let mut router = Router::new();
     for r in routes {
-        let (path, owner) = (r.path.clone(), r.owner);
+        let (path, owner, site) = (r.path.clone(), r.owner, r.site);
         router = std::panic::catch_unwind(AssertUnwindSafe(|| router.route(&r.path, r.router)))
-            .map_err(|_| Error::config(format!("route {path} of {} cannot be added: it conflicts with another route's path pattern", file_of(owner))))?;
+            .map_err(|panic| {
+                Error::config(format!(
+                    "route {path} of plugin '{owner}' ({}) cannot be added: {}",
+                    microcore::diagnostic::Span::caller(site, ""),
+                    microcore::panic::message(&*panic)
+                ))
+            })?;
     }
     Ok(router)
 }
@@ -256,8 +259,9 @@ mod tests {
             running: Mutex::new(None),
         };
         let ctx = ToolContext {
-            registry: AppRegistry::new(),
+            registry: microcore::registry::AppRegistry::new(),
             vars: Default::default(),
+            dry_run: false,
         };
         tool.setup(&ctx).await.unwrap();
         tool.on_boot_complete().await.unwrap();

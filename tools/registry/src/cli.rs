@@ -1,6 +1,6 @@
 //! `cargo run -- context` and `cargo run -- routes`: what this build would
 //! serve, from a dry run of the boot (every tool on its `DRY_RUN` settings:
-//! in-memory backends, a throwaway port, no file written), so they work
+//! in-memory backends, no port bound, no file written), so they work
 //! anywhere.
 
 use std::process::ExitCode;

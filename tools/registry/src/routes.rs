@@ -1,5 +1,5 @@
 //! The route table of `cargo run -- routes`: every route of a live plugin,
-//! with the file that registered it and who may call it.
+//! with the call that registered it and who may call it.
 
 use std::fmt::Write as _;
 
@@ -16,7 +16,7 @@ pub struct RouteRow {
     pub path: String,
     /// The plugin serving it: `users.GetUser`.
     pub plugin: &'static str,
-    /// The plugin's file and line.
+    /// The file and line of the call that registered it (`.get(...)`).
     pub file: String,
     /// Who may call it (`bearer`, `optional bearer`, `SYSTEM_ROUTES`);
     /// `-`: anyone.
@@ -31,15 +31,11 @@ pub struct RouteRow {
 /// assert!(microcore_registry::routes::table(&registry).is_empty());
 /// ```
 pub fn table(registry: &Registry) -> Vec<RouteRow> {
-    let plugins = registry.kernel().plugins();
     registry
         .routes()
         .into_iter()
         .map(|r| RouteRow {
-            file: plugins
-                .iter()
-                .find(|p| p.name == r.plugin)
-                .map_or_else(|| "-".to_string(), |p| p.location.clone()),
+            file: r.site,
             method: r.method,
             path: r.path,
             plugin: r.plugin,

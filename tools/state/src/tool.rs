@@ -87,6 +87,7 @@ mod tests {
         ToolContext {
             registry: microcore::registry::AppRegistry::new(),
             vars: Default::default(),
+            dry_run: false,
         }
     }
 

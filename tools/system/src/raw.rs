@@ -9,7 +9,9 @@ use microcore_http::Http;
 
 /// Serves `GET path` with `answer(plugin)`, kept out of OpenAPI (which
 /// would describe it as JSON). Access is the guard's job, as for every
-/// route of the handle.
+/// route of the handle. The route's place (for `routes` and collision
+/// errors) is the caller's line.
+#[track_caller]
 pub(crate) fn get<P: Send + Sync + 'static>(
     http: &Http,
     path: &str,
