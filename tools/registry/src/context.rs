@@ -437,6 +437,7 @@ mod tests {
             method: "POST",
             path: "/users".to_string(),
             plugin: "users.RegisterUser",
+            site: "domains/users/plugins/register_user.rs:20".to_string(),
             auth: None,
         }];
         let topics = [TopicInfo {
