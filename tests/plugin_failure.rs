@@ -1,9 +1,8 @@
 //! A plugin that panics in `on_boot` is marked DEAD with its reason, its
 //! routes are withdrawn, and the rest of the app still serves. A handler
 //! that panics answers a 500 envelope, its log line names the plugin, the
-//! route and the request id, and the server lives on. While a critical
-//! plugin is DEAD the app is not ready; a plugin marked `critical = false`
-//! does not count.
+//! route and the request id, and the server lives on. While a critical plugin
+//! is DEAD the app is not ready; one marked `critical = false` does not count.
 #![allow(missing_docs, missing_debug_implementations)]
 
 use domains::prelude::*;
