@@ -27,22 +27,25 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// Copies the project's sources (not `target/`, `.git/`, `tests/`,
-/// `docs/`). With `keep_times`, each file keeps its modification time, so
-/// cargo finds the crates the copy did not change already built.
+/// Copies the project's sources (not `target/` or `.git/`, nor the root's
+/// own `tests/` and `docs/`; a crate's `tests/` stays, since one holds a
+/// path dependency: the macros' UI-test fixture). With `keep_times`, each
+/// file keeps its modification time, so cargo finds the crates the copy did
+/// not change already built.
 pub fn copy_tree(from: &Path, to: &Path, keep_times: bool) {
+    copy_dir(from, to, keep_times, &[".git", "target", "tests", "docs"]);
+}
+
+fn copy_dir(from: &Path, to: &Path, keep_times: bool, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let name = entry.file_name();
-        if [".git", "target", "tests", "docs"]
-            .iter()
-            .any(|skip| name == *skip)
-        {
+        if skip.iter().any(|skip| name == *skip) {
             continue;
         }
         let path = entry.path();
         if path.is_dir() {
-            copy_tree(&path, &to.join(&name), keep_times);
+            copy_dir(&path, &to.join(&name), keep_times, &[".git", "target"]);
         } else {
             std::fs::copy(&path, to.join(&name)).unwrap();
             if keep_times {
