@@ -8,6 +8,9 @@
 
 include!(concat!(env!("OUT_DIR"), "/linked.rs"));
 
+#[cfg(doctest)]
+mod guides;
+
 /// Every tool and plugin of the example app.
 ///
 /// ```

@@ -80,9 +80,3 @@ pub use subscribe::{Subscribe, Subscription};
 pub use tool::EventBusTool;
 pub use topology::{PayloadSchema, Role, TopicInfo};
 pub use worker::DELIVERY_FAILED;
-
-/// `docs/event-bus.md`, compiled as doc tests so the guide never drifts
-/// from the API.
-#[doc = include_str!("../../../docs/event-bus.md")]
-#[cfg(doctest)]
-pub struct GuideDoctests;
