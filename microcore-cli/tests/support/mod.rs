@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../../../tests/support/markdown.rs"]
+pub mod markdown;
 #[path = "../../../tests/support/scrub.rs"]
 mod scrub;
 pub use scrub::scrubbed;
