@@ -159,3 +159,60 @@ fn the_example_apps_agents_md_is_the_generated_one() {
         "AGENTS.md is not what microcore_registry::agents::render() gives: write it again with\n  cargo run -- agents > AGENTS.md"
     );
 }
+
+/// The context of a dry run of the example app, as `cargo run -- context`
+/// prints it.
+async fn dry_run_context() -> String {
+    let running = microcore_app::app()
+        .dry_run()
+        .boot()
+        .await
+        .expect("a dry run boots");
+    let text = running
+        .handle::<microcore_registry::Registry>()
+        .expect("the registry tool is set up")
+        .context();
+    running.shutdown().await;
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_route_shapes_event_replies_and_edges_are_rendered_the_same_twice() {
+    let text = dry_run_context().await;
+    assert_eq!(text, dry_run_context().await, "same build, same bytes");
+    for expected in [
+        // Every domain's models, from its models.rs.
+        "## Models (",
+        "- `user::Model {id: i64, name: String, email: String, password_hash: String, roles: String}` (table `users`)",
+        "- `async fn find_user(db: &impl ConnectionTrait, id: i64, message: &'static str) -> Result<user::Model>`",
+        // Every route: auth, input and response, from OpenAPI.
+        "| POST | `/users` | `users.RegisterUser` | - | body `{email: string, name: string, password: string}` | 201 `{email: string, id: integer, name: string, roles: [string]}` |",
+        "| GET | `/users` | `users.ListUsers` | bearer | query `{limit?: integer, offset?: integer}` | 200 `{limit: integer, offset: integer, users: [UserSummary]}` |",
+        "- `UserSummary`: `{email: string, id: integer, name: string}`",
+        // Every event: payloads, publishers, subscribers, reply.
+        "- published by `users.RegisterUser` as `UserCreated`",
+        "- consumer groups: `notifications.QueueWelcomeEmail.on_user_created`",
+        "- reply: none (publish only)",
+        // The edges a plugin has through what it registers.
+        "- needs: `auth` (argument `AuthUser` of GET /users/me, at `domains/users/plugins/me.rs:",
+    ] {
+        assert!(text.contains(expected), "`{expected}` in AI_CONTEXT.md");
+    }
+    let order: Vec<usize> = [
+        "## Tables",
+        "## Models",
+        "## Plugins",
+        "## Routes",
+        "## Events",
+    ]
+    .iter()
+    .map(|heading| text.find(heading).expect(heading))
+    .collect();
+    assert!(order.is_sorted(), "sections in a stable order: {order:?}");
+    assert!(
+        text.len() <= microcore_registry::context::BUDGET_BYTES,
+        "AI_CONTEXT.md is {} bytes, over its budget of {}",
+        text.len(),
+        microcore_registry::context::BUDGET_BYTES
+    );
+}

@@ -4,8 +4,9 @@
 //!
 //! - [`domains()`], in `domains/build.rs`: finds every
 //!   `<domain>/plugins/*.rs` and `models.rs` and writes the module tree (no
-//!   `mod` line to write), embeds every `<domain>/migrations/*.sql`, and
-//!   runs the architecture checks below;
+//!   `mod` line to write), embeds every `<domain>/migrations/*.sql` and
+//!   what each `models.rs` offers ([`models`]), and runs the architecture
+//!   checks below;
 //! - [`app()`], in the app's `build.rs`: names every path crate of
 //!   `[dependencies]` so the linker keeps its tools and plugins.
 //!
@@ -28,6 +29,7 @@ pub mod emit;
 pub mod isolation;
 pub mod linked;
 mod migrations;
+pub mod models;
 mod modules;
 pub mod tables;
 
@@ -65,6 +67,7 @@ pub fn domains_rust(root: &Path) -> String {
     );
     out.push_str(&modules::rust(root));
     out.push_str(&migrations::rust(root));
+    out.push_str(&models::rust(root));
     // Domain isolation and table ownership read source and SQL, so they
     // run here; what they find is embedded for `check` and /system/lint.
     out.push_str(&checks(root));

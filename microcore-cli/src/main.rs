@@ -5,11 +5,14 @@
 //!   templates that compile as generated, each with a test, refusing to
 //!   overwrite anything;
 //! - `microcore dev` rebuilds and restarts the app on every change while
-//!   keeping its listening socket open.
+//!   keeping its listening socket open;
+//! - `microcore check [--format json]` builds the app and runs its checks,
+//!   compile errors and wiring problems alike in one JSON document.
 //!
 //! Install it with `cargo install --path cli`; see `docs/cli.md`.
 
 mod add;
+mod check;
 mod dev;
 mod failure;
 mod files;
@@ -62,6 +65,24 @@ enum Command {
     /// src/, Cargo.toml or .env, on one listening socket (HTTP_HOST,
     /// HTTP_PORT; default 127.0.0.1:8000) that stays open across restarts.
     Dev,
+    /// Build the app, then run its `check` (wiring, a dry boot, the
+    /// lints). With `--format json`, one JSON document on stdout holds every
+    /// diagnostic, compile errors included (docs/check-json.md); exits 1 on
+    /// an error.
+    Check {
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+        /// `text` (cargo's and the app's own output) or `json`.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,5 +158,11 @@ fn run(command: Command) -> Result<(), Failure> {
             }
         }
         Command::Dev => dev::run(),
+        Command::Check { strict, format } => {
+            let root = files::project_root(&files::current_dir()?)?;
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(check::run(&root, format == Format::Json, strict))
+        }
     }
 }

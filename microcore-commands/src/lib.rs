@@ -13,6 +13,8 @@ use microcore::App;
 use microcore::cli::COMMANDS;
 use microcore::graph::BootPlan;
 
+pub mod report;
+
 /// A microcore app.
 #[derive(Debug, Parser)]
 #[command(version, about = "A microcore app: boots every linked tool and plugin, or inspects them.", long_about = None)]
@@ -33,6 +35,11 @@ enum Command {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+        /// `text` for people, `json` for tools: one document with every
+        /// diagnostic (code, severity, message, file, line, column, help;
+        /// docs/check-json.md).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
     },
     /// Check every tool against the real configuration (settings valid,
     /// database reachable and migrated, bus and state reachable, secrets,
@@ -44,6 +51,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -93,7 +106,10 @@ pub fn main(app: App) -> ExitCode {
     }
     match command {
         Command::Serve => serve(app),
-        Command::Check { strict } => check(app, strict),
+        Command::Check { strict, format } => match format {
+            CheckFormat::Text => check(app, strict),
+            CheckFormat::Json => check_json(app, strict),
+        },
         Command::Doctor => doctor(app),
         Command::Graph { format } => match app.check() {
             Ok(plan) => {
@@ -134,18 +150,86 @@ fn check(app: App, strict: bool) -> ExitCode {
         plan.tools.len(),
         plan.plugins.len()
     );
-    let dry = app.dry_run();
-    let Some(runtime) = runtime() else {
-        return ExitCode::FAILURE;
-    };
-    runtime.block_on(async {
-        let running = match dry.boot().await {
-            Ok(running) => running,
-            Err(e) => {
+    let findings = match dry_run_findings(app) {
+        Ok(findings) => findings,
+        Err(e) => {
+            if let Some(e) = e {
                 eprintln!("{e}");
-                return ExitCode::FAILURE;
             }
-        };
+            return ExitCode::FAILURE;
+        }
+    };
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == microcore::lint::Severity::Error)
+        .count();
+    for f in &findings {
+        eprintln!("{f}\n");
+    }
+    println!(
+        "lint: {errors} errors, {} warnings",
+        findings.len() - errors
+    );
+    if errors > 0 || (strict && !findings.is_empty()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `check --format json`: the same checks, every problem in one JSON
+/// document on stdout ([`report::Report`]), nothing else printed.
+fn check_json(app: App, strict: bool) -> ExitCode {
+    let report = check_report(app);
+    match serde_json::to_string_pretty(&report) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.fails(strict) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// What `check` finds in `app`, as the document `check --format json`
+/// prints: the wiring check, then a dry run of the boot and every lint.
+/// It starts its own async runtime: call it outside one.
+///
+/// ```
+/// let report = microcore_commands::check_report(microcore::App::new(vec![], vec![]));
+/// assert_eq!(report.errors, 0);
+/// assert!(!report.fails(true));
+/// ```
+pub fn check_report(app: App) -> report::Report {
+    let entries = match app.check() {
+        Err(errors) => report::wiring(&errors),
+        Ok(_) => match dry_run_findings(app) {
+            Ok(findings) => findings.iter().map(report::finding).collect(),
+            Err(Some(e)) => report::boot_error(&e),
+            Err(None) => vec![report::Entry::error(
+                "runtime",
+                "cannot start the async runtime",
+                "check the process limits (threads, memory)",
+            )],
+        },
+    };
+    report::Report::new(entries)
+}
+
+/// Boots a dry run of `app` and returns every lint's finding, plus one
+/// per plugin that failed its `on_boot`; `Err` when the boot stopped
+/// (`None`: no async runtime, already reported).
+fn dry_run_findings(
+    app: App,
+) -> Result<Vec<microcore::lint::Finding>, Option<microcore::BootError>> {
+    let dry = app.dry_run();
+    let runtime = runtime().ok_or(None)?;
+    runtime.block_on(async {
+        let running = dry.boot().await.map_err(Some)?;
         let mut findings = running.lint();
         for p in running.registry().plugins() {
             if let (microcore::registry::PluginStatus::Dead, Some(why)) = (p.status, &p.error) {
@@ -159,22 +243,7 @@ fn check(app: App, strict: bool) -> ExitCode {
             }
         }
         running.shutdown().await;
-        let errors = findings
-            .iter()
-            .filter(|f| f.severity == microcore::lint::Severity::Error)
-            .count();
-        for f in &findings {
-            eprintln!("{f}\n");
-        }
-        println!(
-            "lint: {errors} errors, {} warnings",
-            findings.len() - errors
-        );
-        if errors > 0 || (strict && !findings.is_empty()) {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        Ok(findings)
     })
 }
 

@@ -42,6 +42,7 @@ pub mod handle;
 pub mod lifecycle;
 pub mod lint;
 mod memory;
+pub mod model;
 pub mod panic;
 pub mod prelude;
 pub mod registry;

@@ -26,7 +26,7 @@ const SET_BY_CARGO_FOR_ITS_CRATE: &[&str] = &[
 ];
 
 /// `cargo` (the one that runs us, if any), without what cargo set for us.
-fn cargo() -> tokio::process::Command {
+pub(crate) fn cargo() -> tokio::process::Command {
     let mut command =
         tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     for (name, _) in std::env::vars_os() {

@@ -7,7 +7,7 @@
 //! new app accepts it. A failed build changes nothing: the previous build
 //! keeps serving.
 
-mod cargo;
+pub(crate) mod cargo;
 mod process;
 mod socket;
 mod watch;

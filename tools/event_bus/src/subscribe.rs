@@ -88,6 +88,8 @@ pub struct Subscribe<'a, T> {
     handler: Handler,
     replies: bool,
     schema: Option<PayloadSchema>,
+    /// The reply's type name, for a subscription made with `respond`.
+    reply_type: Option<&'static str>,
     _payload: PhantomData<fn() -> T>,
 }
 
@@ -129,6 +131,12 @@ impl<'a, T> IntoFuture for Subscribe<'a, T> {
         Box::pin(async move {
             if let Some(schema) = self.schema {
                 self.bus.core.topology.declare(&self.topic, schema);
+            }
+            if let Some(reply_type) = self.reply_type {
+                self.bus
+                    .core
+                    .topology
+                    .replies(&self.topic, self.bus.owner, reply_type);
             }
             self.bus
                 .start(self.topic, self.group, self.handler, self.replies)
@@ -251,7 +259,9 @@ impl EventBus {
                 ))),
             }
         });
-        self.prepare(topic, group, erased, true)
+        let mut subscribe = self.prepare(topic, group, erased, true);
+        subscribe.reply_type = Some(std::any::type_name::<R>());
+        subscribe
     }
 
     fn prepare<T>(
@@ -268,6 +278,7 @@ impl EventBus {
             handler,
             replies,
             schema: None,
+            reply_type: None,
             _payload: PhantomData,
         }
     }

@@ -61,6 +61,11 @@ pub struct TopicInfo {
     pub times_fired: u64,
     /// Declared payload schemas.
     pub schemas: Vec<PayloadSchema>,
+    /// `(plugin, reply type)` of each subscription made with
+    /// [`EventBus::respond`](crate::EventBus::respond): what a
+    /// [`EventBus::request`](crate::EventBus::request) on the topic gets back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -70,6 +75,7 @@ struct TopicState {
     last_emitters: VecDeque<String>,
     times_fired: u64,
     schemas: Vec<PayloadSchema>,
+    replies: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -156,11 +162,23 @@ impl Topology {
         state.schemas.push(schema);
     }
 
-    /// A plugin died at boot: forget its schemas (its subscriptions are
-    /// removed one by one as they stop).
+    /// `owner` answers requests on `topic` with a `reply_type`.
+    pub(crate) fn replies(&self, topic: &str, owner: &str, reply_type: &str) {
+        let mut topics = lock(&self.topics);
+        let state = topics.entry(topic.to_string()).or_default();
+        let reply = (owner.to_string(), short_type_name(reply_type));
+        if !state.replies.contains(&reply) {
+            state.replies.push(reply);
+            state.replies.sort();
+        }
+    }
+
+    /// A plugin died at boot: forget its schemas and replies (its
+    /// subscriptions are removed one by one as they stop).
     pub(crate) fn withdraw(&self, owner: &str) {
         for state in lock(&self.topics).values_mut() {
             state.schemas.retain(|s| s.plugin != owner);
+            state.replies.retain(|(plugin, _)| plugin != owner);
         }
     }
 
@@ -178,6 +196,7 @@ impl Topology {
                     last_emitters: state.last_emitters.iter().cloned().collect(),
                     times_fired: state.times_fired,
                     schemas: state.schemas.clone(),
+                    replies: state.replies.clone(),
                 }
             })
             .collect()
@@ -189,5 +208,65 @@ impl Topology {
 
     pub(crate) fn watch(&self) -> broadcast::Receiver<Arc<Envelope>> {
         self.watch.subscribe()
+    }
+}
+
+/// A type's name without its module paths, generics kept:
+/// `alloc::vec::Vec<my_app::Summary>` → `Vec<Summary>`.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            word.clear();
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&word);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    /// Answers `math.add` with the sum in a list.
+    struct Calculator;
+
+    impl Calculator {
+        async fn add(
+            self: Arc<Self>,
+            event: crate::Event<(i64, i64)>,
+        ) -> microcore::Result<Vec<i64>> {
+            Ok(vec![event.payload.0 + event.payload.1])
+        }
+    }
+
+    #[tokio::test]
+    async fn a_responder_declares_its_reply_type() {
+        let bus = crate::EventBus::memory();
+        bus.respond("math.add", &Arc::new(Calculator), Calculator::add)
+            .await
+            .unwrap();
+        let topics = bus.topology();
+        let topic = topics.iter().find(|t| t.event == "math.add").unwrap();
+        assert_eq!(topic.replies.len(), 1);
+        assert_eq!(topic.replies[0].1, "Vec<i64>");
+    }
+
+    #[test]
+    fn module_paths_are_dropped_generics_kept() {
+        assert_eq!(
+            super::short_type_name("alloc::vec::Vec<my_app::users::Summary>"),
+            "Vec<Summary>"
+        );
+        assert_eq!(super::short_type_name("(i64, &str)"), "(i64, &str)");
     }
 }

@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     pub(crate) kernel: OnceLock<Arc<microcore::registry::AppRegistry>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
     pub(crate) served: OnceLock<Router>,
+    /// The OpenAPI document, made when serving starts.
+    pub(crate) document: OnceLock<utoipa::openapi::OpenApi>,
     /// Every route ever registered: the route table itself is handed to
     /// axum when serving starts.
     pub(crate) catalog: Mutex<Vec<RouteInfo>>,
@@ -470,6 +472,16 @@ impl Http {
     /// (useful with `HTTP_PORT=0`).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.shared.local_addr.get().copied()
+    }
+
+    /// The OpenAPI document served at `/openapi.json`, once the boot is
+    /// complete (a dry run makes it too); `None` before.
+    ///
+    /// ```
+    /// assert!(microcore_http::Http::detached().openapi().is_none());
+    /// ```
+    pub fn openapi(&self) -> Option<utoipa::openapi::OpenApi> {
+        self.shared.document.get().cloned()
     }
 }
 

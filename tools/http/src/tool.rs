@@ -118,6 +118,7 @@ impl Tool for AxumHttp {
                 })
                 .collect::<Vec<_>>(),
         );
+        let _ = server.shared.document.set(api.clone());
         let owners = RouteOwners::of(&routes);
         let mut router = build_router(routes)?
             .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api));

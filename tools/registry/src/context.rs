@@ -15,6 +15,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use microcore::api::ApiBlock;
+use microcore::model::ModelItem;
 use microcore::registry::{PluginRecord, ToolRecord};
 use microcore_db::Migration;
 use microcore_event_bus::topology::{Role, TopicInfo};
@@ -38,6 +39,11 @@ pub struct Inputs<'a> {
     pub apis: &'a [&'static ApiBlock],
     /// The embedded migrations, read for the tables.
     pub migrations: &'a [Migration],
+    /// Each domain's `models.rs` items ([`microcore::model::items`]).
+    pub models: &'a [&'static ModelItem],
+    /// The OpenAPI document as JSON, for each route's input and response
+    /// (`None`: routes are listed without them).
+    pub openapi: Option<&'a Value>,
 }
 
 const HEADER: &str = "# AI_CONTEXT.md
@@ -75,7 +81,10 @@ pub const GUIDE: &str = include_str!("guide.md");
 ///
 /// ```
 /// use microcore_registry::context::{Inputs, render};
-/// let text = render(Inputs { tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[], migrations: &[] });
+/// let text = render(Inputs {
+///     tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[], migrations: &[],
+///     models: &[], openapi: None,
+/// });
 /// assert!(text.starts_with("# AI_CONTEXT.md"));
 /// assert!(text.contains("## Authoring guide"));
 /// ```
@@ -84,8 +93,9 @@ pub fn render(inputs: Inputs<'_>) -> String {
     tools(&mut out, inputs.tools);
     apis(&mut out, inputs.tools, inputs.apis);
     tables(&mut out, inputs.migrations);
+    crate::models::render(&mut out, inputs.models);
     plugins(&mut out, &inputs);
-    routes(&mut out, inputs.routes);
+    crate::operations::render(&mut out, inputs.routes, inputs.openapi);
     events(&mut out, &inputs);
     out.push('\n');
     out.push_str(GUIDE);
@@ -214,6 +224,9 @@ fn plugins(out: &mut String, inputs: &Inputs<'_>) {
         if let Some(error) = &p.error {
             let _ = writeln!(out, "- error: {error}");
         }
+        if let Some(needs) = crate::edges::needs(p) {
+            let _ = writeln!(out, "{needs}");
+        }
         let routes: Vec<String> = inputs
             .routes
             .iter()
@@ -254,22 +267,6 @@ fn owns_group(plugin: &str, group: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('.'))
 }
 
-fn routes(out: &mut String, routes: &[Route]) {
-    let _ = writeln!(
-        out,
-        "\n## Routes ({})\n\n| method | path | plugin | auth |\n|---|---|---|---|",
-        routes.len()
-    );
-    for r in routes {
-        let auth = r.auth.unwrap_or("-");
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | `{}` | {auth} |",
-            r.method, r.path, r.plugin
-        );
-    }
-}
-
 fn events(out: &mut String, inputs: &Inputs<'_>) {
     let _ = writeln!(
         out,
@@ -299,7 +296,22 @@ fn events(out: &mut String, inputs: &Inputs<'_>) {
             let groups: Vec<String> = t.subscribers.iter().map(|g| format!("`{g}`")).collect();
             let _ = writeln!(out, "- consumer groups: {}", groups.join(", "));
         }
+        let _ = writeln!(out, "- reply: {}", reply(t));
     }
+}
+
+/// What `request` on the topic gets back: the type each responder
+/// returns, or `none` (publish only: nobody answers).
+fn reply(topic: &TopicInfo) -> String {
+    if topic.replies.is_empty() {
+        return "none (publish only)".into();
+    }
+    let replies: Vec<String> = topic
+        .replies
+        .iter()
+        .map(|(plugin, ty)| format!("`{ty}` from `{plugin}`"))
+        .collect();
+    replies.join(", ")
 }
 
 fn list_or_dash(items: &[String]) -> String {
@@ -459,6 +471,7 @@ mod tests {
                     json_schema: json!({"type": "object", "required": ["id", "email"], "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}}),
                 },
             ],
+            replies: vec![],
         }];
         render(Inputs {
             tools: &tools,
@@ -466,6 +479,8 @@ mod tests {
             routes: &routes,
             topics: &topics,
             apis: &[],
+            models: &[],
+            openapi: None,
             migrations: &[Migration::shared(
                 "users",
                 "0001",
@@ -519,6 +534,8 @@ mod tests {
             topics: &[],
             apis: &[&BLOCK],
             migrations: &[],
+            models: &[],
+            openapi: None,
         });
         let api = &text[text.find("### `mailer`").unwrap()..];
         assert!(

@@ -189,6 +189,11 @@ impl Registry {
     /// The text of `AI_CONTEXT.md` for the app as it is now.
     pub fn context(&self) -> String {
         let topics = self.bus().map(EventBus::topology).unwrap_or_default();
+        let openapi = self
+            .shared
+            .http
+            .openapi()
+            .and_then(|doc| serde_json::to_value(doc).ok());
         context::render(Inputs {
             tools: &self.kernel.tools(),
             plugins: &self.kernel.plugins(),
@@ -196,6 +201,8 @@ impl Registry {
             topics: &topics,
             apis: &microcore::api::blocks(),
             migrations: &microcore_db::MIGRATIONS[..],
+            models: &microcore::model::items(),
+            openapi: openapi.as_ref(),
         })
     }
 }

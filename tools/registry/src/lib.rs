@@ -32,8 +32,11 @@
 pub mod agents;
 mod cli;
 pub mod context;
+pub mod edges;
 mod handle;
 mod metrics;
+pub mod models;
+pub mod operations;
 pub mod prometheus;
 pub mod routes;
 pub mod sse;
