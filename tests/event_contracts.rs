@@ -6,7 +6,7 @@
 mod support;
 
 use domains::prelude::*;
-use microcore::lint::Severity;
+use microcore_commands::lint::Severity;
 
 /// Reads a `phone` that `users.RegisterUser` never publishes.
 #[plugin(domain = "sms")]
@@ -68,7 +68,7 @@ impl AuditRefunds {
 #[tokio::test]
 async fn broken_contracts_name_both_files() {
     let running = support::app::boot_in_memory().await;
-    let findings = running.lint();
+    let findings = microcore_commands::lint::run(&running);
     running.shutdown().await;
 
     let missing = findings

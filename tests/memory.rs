@@ -1,4 +1,4 @@
-//! The app's memory over its life (`microcore/src/memory.rs`): a password
+//! The app's memory over its life (`microcore-commands/src/memory.rs`): a password
 //! hash's work area (Argon2id, 19 MiB) goes back to the OS when the hash is
 //! done, however many blocking threads ran one. Before the kernel fixed
 //! glibc's mmap threshold, the first hash raised it and every later one

@@ -1,4 +1,4 @@
-//! Findings as Rust items: one `microcore::lint::BUILT_FINDINGS` entry
+//! Findings as Rust items: one `microcore_commands::lint::BUILT_FINDINGS` entry
 //! each, for the domains crate to `include!`.
 
 use std::fmt::Write as _;
@@ -20,11 +20,11 @@ pub fn rust(found: &[Found]) -> String {
     for (i, f) in found.iter().enumerate() {
         let _ = writeln!(
             out,
-            "#[::microcore::__private::linkme::distributed_slice(::microcore::lint::BUILT_FINDINGS)]\n\
+            "#[::microcore::__private::linkme::distributed_slice(::microcore_commands::lint::BUILT_FINDINGS)]\n\
              #[linkme(crate = ::microcore::__private::linkme)]\n\
-             static BUILT_FINDING_{i}: ::microcore::lint::BuiltFinding = ::microcore::lint::BuiltFinding {{\n    \
-             check: ::microcore::lint::BuiltCheck::{},\n    code: {:?},\n    \
-             severity: ::microcore::lint::Severity::Warning,\n    message: {:?},\n    \
+             static BUILT_FINDING_{i}: ::microcore_commands::lint::BuiltFinding = ::microcore_commands::lint::BuiltFinding {{\n    \
+             check: ::microcore_commands::lint::BuiltCheck::{},\n    code: {:?},\n    \
+             severity: ::microcore_commands::lint::Severity::Warning,\n    message: {:?},\n    \
              files: &{:?},\n    help: {:?},\n}};",
             f.check, f.code, f.message, f.files, f.help
         );

@@ -17,7 +17,7 @@
 //!
 //! The architecture checks read source and SQL, which a deployed binary
 //! has neither of, so what they find is embedded in it as
-//! `microcore::lint::BuiltFinding`s, which `cargo run -- check`, the boot
+//! `microcore_commands::lint::BuiltFinding`s, which `cargo run -- check`, the boot
 //! log and `GET /system/lint` report.
 //!
 //! - [`isolation`]: a domain's code uses nothing from another domain
@@ -110,7 +110,7 @@ fn write_out(file: &str, content: &str) {
 /// What a check found, before it becomes Rust code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// `DomainIsolation` or `TableOwnership` (a `microcore::lint::BuiltCheck`).
+    /// `DomainIsolation` or `TableOwnership` (a `microcore_commands::lint::BuiltCheck`).
     pub check: &'static str,
     /// A stable code, e.g. `cross_domain_use`.
     pub code: &'static str,

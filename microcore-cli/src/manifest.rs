@@ -204,8 +204,10 @@ impl Checkout {
 /// `domains/Cargo.toml` of a new project whose app package is `package`.
 pub(crate) fn domains_manifest(package: &str) -> String {
     // The system routes are the framework's plugins, linked by the app:
-    // no domain code uses them.
-    let deps: Vec<String> = std::iter::once(&"microcore")
+    // no domain code uses them. microcore-commands: the build script's
+    // findings register as its lints.
+    let deps: Vec<String> = ["microcore", "microcore-commands"]
+        .iter()
         .chain(TOOLS.iter().filter(|t| **t != "microcore-system"))
         .chain(DOMAINS_EXTERNAL)
         .map(|name| format!("{name}.workspace = true"))

@@ -1,6 +1,6 @@
 //! The app binary's command line: `serve` (the default), `check`, `doctor`,
 //! `graph`, and the commands tools add (`migrate`, `context`, ...) through
-//! [`microcore::cli::COMMANDS`].
+//! [`COMMANDS`].
 //!
 //! An app's `main` is one line: `microcore_commands::main(microcore::App::linked())`.
 
@@ -10,10 +10,14 @@ use std::process::ExitCode;
 use clap::{Arg, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use microcore::App;
-use microcore::cli::COMMANDS;
 use microcore::graph::BootPlan;
 
+pub mod lint;
+mod memory;
 pub mod report;
+mod tool_command;
+
+pub use tool_command::{COMMANDS, CommandDescriptor, inspect, quiet_logs};
 
 /// A microcore app.
 #[derive(Debug, Parser)]
@@ -102,7 +106,7 @@ pub fn main(app: App) -> ExitCode {
     };
     let command = cli.command.unwrap_or(Command::Serve);
     if !matches!(command, Command::Serve) {
-        microcore::cli::quiet_logs();
+        quiet_logs();
     }
     match command {
         Command::Serve => serve(app),
@@ -161,7 +165,7 @@ fn check(app: App, strict: bool) -> ExitCode {
     };
     let errors = findings
         .iter()
-        .filter(|f| f.severity == microcore::lint::Severity::Error)
+        .filter(|f| f.severity == lint::Severity::Error)
         .count();
     for f in &findings {
         eprintln!("{f}\n");
@@ -225,19 +229,19 @@ pub fn check_report(app: App) -> report::Report {
 /// (`None`: no async runtime, already reported).
 fn dry_run_findings(
     app: App,
-) -> Result<Vec<microcore::lint::Finding>, Option<microcore::BootError>> {
+) -> Result<Vec<lint::Finding>, Option<microcore::BootError>> {
     let dry = app.dry_run();
     let runtime = runtime().ok_or(None)?;
     runtime.block_on(async {
         let running = dry.boot().await.map_err(Some)?;
-        let mut findings = running.lint();
+        let mut findings = lint::run(&running);
         for p in running.registry().plugins() {
             if let (microcore::registry::PluginStatus::Dead, Some(why)) = (p.status, &p.error) {
-                findings.push(microcore::lint::Finding {
+                findings.push(lint::Finding {
                     code: "plugin_failed",
-                    severity: microcore::lint::Severity::Error,
+                    severity: lint::Severity::Error,
                     message: format!("plugin '{}' ({}) failed to boot: {why}", p.name, p.location),
-                    files: vec![microcore::lint::file_of(&p.location).to_string()],
+                    files: vec![lint::file_of(&p.location).to_string()],
                     help: "fix its on_boot; the app would serve without it".into(),
                 });
             }
@@ -301,8 +305,11 @@ fn serve(app: App) -> ExitCode {
     // the boot's is large; pages a stack touched once stay resident.
     runtime.block_on(Box::pin(async {
         let signal = microcore::shutdown::ShutdownSignal::install();
+        memory::keep_big_buffers_unpooled();
         match app.boot().await {
             Ok(running) => {
+                lint::log(&running);
+                memory::release_boot_memory();
                 running.run_until(signal).await;
                 ExitCode::SUCCESS
             }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use microcore::BootError;
 use microcore::diagnostic::{Diagnostic, Span};
 use microcore::graph::{WiringError, WiringErrors};
-use microcore::lint::{Finding, Severity};
+use crate::lint::{Finding, Severity};
 
 /// The version of the document's schema: bumped when a field changes
 /// meaning or goes away (a new field does not bump it).

@@ -28,8 +28,7 @@ pub struct App {
     pub(crate) tools_only: bool,
     pub(crate) keep_going: bool,
     /// Set by [`App::dry_run`]: tools serve nothing (see
-    /// [`ToolContext::dry_run`](crate::ToolContext::dry_run)), and the
-    /// caller reports lints itself, so the boot does not log them.
+    /// [`ToolContext::dry_run`](crate::ToolContext::dry_run)).
     pub(crate) dry_run: bool,
 }
 

@@ -12,8 +12,7 @@
 //! 5. every tool's `verify` of what the plugins registered (http: routes
 //!    that collide); every diagnostic of every tool is reported at once
 //!    and stops the boot;
-//! 6. every tool's `on_boot_complete`, in dependency order (http serves);
-//! 7. memory only boot used goes back to the OS (`memory.rs`).
+//! 6. every tool's `on_boot_complete`, in dependency order (http serves).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -106,7 +105,6 @@ impl App {
     /// configuration. Failing plugins and non-critical tools do not stop it.
     pub async fn boot(mut self) -> Result<Running, BootError> {
         let started = Instant::now();
-        crate::memory::keep_big_buffers_unpooled();
         let mut pre_boots: Vec<fn()> = self.tools.iter().map(|t| t.pre_boot).collect();
         pre_boots.dedup_by_key(|f| *f as usize);
         pre_boots.iter().for_each(|f| f());
@@ -224,10 +222,6 @@ impl App {
             plugins,
             shutdown_timeout: self.shutdown_timeout,
         };
-        if !self.dry_run {
-            running.log_lints();
-        }
-        crate::memory::release_boot_memory();
         Ok(running)
     }
 }

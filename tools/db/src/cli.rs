@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use microcore::App;
-use microcore::cli::{COMMANDS, CommandDescriptor};
+use microcore_commands::{COMMANDS, CommandDescriptor};
 
 use crate::migration::MIGRATIONS;
 use crate::migrator::{MigrationStatus, Selection};

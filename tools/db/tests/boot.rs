@@ -115,7 +115,7 @@ async fn an_unreachable_database_stops_the_boot_with_the_masked_url() {
 
 /// The `migrate` command, as `cargo run -- migrate …` runs it.
 fn migrate(url: &str, args: &[&str]) -> ExitCode {
-    let command = microcore::cli::COMMANDS
+    let command = microcore_commands::COMMANDS
         .iter()
         .find(|c| c.name == "migrate")
         .expect("the db tool registers `migrate`");

@@ -3,7 +3,7 @@
 //! Publishers declare their payload schema (`bus.publishes::<T>(topic)`),
 //! subscribers theirs (`.with_schema()`); domains never share payload
 //! types, so this check is what keeps them in step. Run by
-//! `cargo run -- check` (through `microcore::lint::LINTS`) and shown at
+//! `cargo run -- check` (through `microcore_commands::lint::LINTS`) and shown at
 //! `/system/lint`.
 
 use serde::Serialize;
@@ -128,41 +128,42 @@ fn compare(
 }
 
 /// The contract check as a `check` lint.
-#[microcore::__private::linkme::distributed_slice(microcore::lint::LINTS)]
+#[microcore::__private::linkme::distributed_slice(microcore_commands::lint::LINTS)]
 #[linkme(crate = microcore::__private::linkme)]
-static EVENT_CONTRACTS: microcore::lint::LintDescriptor = microcore::lint::LintDescriptor {
-    name: "event contracts",
-    run: |running| {
-        let Some(bus) = running.handle::<crate::EventBus>() else {
-            return Vec::new();
-        };
-        let registry = running.registry().clone();
-        let file_of = |plugin: &str| match registry.plugin(plugin) {
-            Some(p) => format!("{} ({})", p.name, p.location),
-            None => plugin.to_string(),
-        };
-        check_contracts(&bus.topology(), file_of)
+static EVENT_CONTRACTS: microcore_commands::lint::LintDescriptor =
+    microcore_commands::lint::LintDescriptor {
+        name: "event contracts",
+        run: |running| {
+            let Some(bus) = running.handle::<crate::EventBus>() else {
+                return Vec::new();
+            };
+            let registry = running.registry().clone();
+            let file_of = |plugin: &str| match registry.plugin(plugin) {
+                Some(p) => format!("{} ({})", p.name, p.location),
+                None => plugin.to_string(),
+            };
+            check_contracts(&bus.topology(), file_of)
             .into_iter()
-            .map(|v| microcore::lint::Finding {
+            .map(|v| microcore_commands::lint::Finding {
                 files: [&v.consumer, &v.publisher]
                     .into_iter()
                     .filter_map(|p| file_in(p))
                     .collect(),
                 code: v.code,
                 severity: if v.severity == "error" {
-                    microcore::lint::Severity::Error
+                    microcore_commands::lint::Severity::Error
                 } else {
-                    microcore::lint::Severity::Warning
+                    microcore_commands::lint::Severity::Warning
                 },
                 message: v.detail,
                 help: "make the subscriber's payload type read only fields the publisher's type has, with the same types".into(),
             })
             .collect()
-    },
-};
+        },
+    };
 
 /// `users.RegisterUser (domains/users/plugins/register_user.rs:12)` → the file.
 fn file_in(plugin: &str) -> Option<String> {
     let location = plugin.rsplit_once(" (")?.1.strip_suffix(')')?;
-    Some(microcore::lint::file_of(location).to_string())
+    Some(microcore_commands::lint::file_of(location).to_string())
 }

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use microcore::App;
-use microcore::cli::{COMMANDS, CommandDescriptor, inspect};
+use microcore_commands::{COMMANDS, CommandDescriptor, inspect};
 
 use crate::Registry;
 

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use microcore::lifecycle::Health;
-use microcore::lint::Finding;
 use microcore::registry::{
     AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth, ToolStatus,
 };
+use microcore_commands::lint::Finding;
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde::Serialize;
@@ -241,7 +241,7 @@ pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
 
 /// `GET /system/lint`. The checks that read source (domain isolation,
 /// table ownership) ran at build time and are embedded in the binary
-/// (`microcore::lint::BUILT_FINDINGS`); a route collision stops the boot,
+/// (`microcore_commands::lint::BUILT_FINDINGS`); a route collision stops the boot,
 /// so a serving app has none. Architecture and ownership entries are
 /// `{code, severity, message, files, help}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -266,12 +266,12 @@ pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
         None => plugin.to_string(),
     };
     Lint {
-        arch_violations: microcore::lint::architecture(&kernel.plugins()),
+        arch_violations: microcore_commands::lint::architecture(&kernel.plugins()),
         event_contract_violations: topics
             .map(|t| check_contracts(t, file_of))
             .unwrap_or_default(),
         route_collisions: Vec::new(),
-        table_ownership_warnings: microcore::lint::table_ownership(),
+        table_ownership_warnings: microcore_commands::lint::table_ownership(),
     }
 }
 

@@ -1,12 +1,13 @@
 //! Checks that need the app booted: what plugins declare in `on_boot`
 //! (events and their payload schemas, ...). Tools contribute lints to
 //! [`LINTS`]; `cargo run -- check` boots a dry run of the app (every tool
-//! on its [`Tool::DRY_RUN`](crate::Tool::DRY_RUN) settings) and runs them,
-//! and every boot logs what they find.
+//! on its [`Tool::DRY_RUN`](microcore::Tool::DRY_RUN) settings) and runs
+//! them, and `serve` logs what they find.
 //!
-//! The kernel adds the architecture lints: plugin naming (over the
+//! The architecture lints are here too: plugin naming (over the
 //! registered plugins) and what build scripts found in source and SQL
-//! ([`BUILT_FINDINGS`]: domain isolation, table ownership).
+//! ([`BUILT_FINDINGS`]: domain isolation, table ownership). They are the
+//! command line's, not the kernel's: the kernel boots, it does not judge.
 
 mod built;
 mod naming;
@@ -15,8 +16,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::Running;
-use crate::registry::PluginRecord;
+use microcore::Running;
+use microcore::registry::PluginRecord;
 
 pub use built::{BUILT_FINDINGS, BuiltCheck, BuiltFinding};
 
@@ -62,7 +63,7 @@ impl fmt::Display for Finding {
 /// A check contributed by a tool crate.
 ///
 /// ```
-/// use microcore::lint::{Finding, LintDescriptor, LINTS};
+/// use microcore_commands::lint::{Finding, LintDescriptor, LINTS};
 ///
 /// #[microcore::__private::linkme::distributed_slice(LINTS)]
 /// #[linkme(crate = microcore::__private::linkme)]
@@ -83,26 +84,33 @@ pub struct LintDescriptor {
 #[linkme::distributed_slice]
 pub static LINTS: [LintDescriptor];
 
-impl Running {
-    /// Every finding of the kernel's lints ([`architecture`],
-    /// [`table_ownership`]) and of every linked lint, errors first.
-    pub fn lint(&self) -> Vec<Finding> {
-        let mut findings = architecture(&self.registry().plugins());
-        findings.extend(table_ownership());
-        findings.extend(LINTS.iter().flat_map(|l| (l.run)(self)));
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.message.cmp(&b.message)));
-        findings
-    }
+/// Every finding of the architecture lints ([`architecture`],
+/// [`table_ownership`]) and of every linked lint on `running`, errors first.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let running = microcore::App::new(vec![], vec![]).boot().await.unwrap();
+/// let findings = microcore_commands::lint::run(&running);
+/// assert!(findings.iter().all(|f| f.severity <= microcore_commands::lint::Severity::Error));
+/// running.shutdown().await;
+/// # }
+/// ```
+pub fn run(running: &Running) -> Vec<Finding> {
+    let mut findings = architecture(&running.registry().plugins());
+    findings.extend(table_ownership());
+    findings.extend(LINTS.iter().flat_map(|l| (l.run)(running)));
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.message.cmp(&b.message)));
+    findings
+}
 
-    /// One log line per finding, so a booting app says what `check` would.
-    pub(crate) fn log_lints(&self) {
-        for f in self.lint() {
-            let (code, files) = (f.code, f.files.join(", "));
-            let line = format!("lint: {} (help: {})", f.message, f.help);
-            match f.severity {
-                Severity::Warning => tracing::warn!(code, files, "{line}"),
-                Severity::Error => tracing::error!(code, files, "{line}"),
-            }
+/// One log line per finding, so a serving app says what `check` would.
+pub(crate) fn log(running: &Running) {
+    for f in run(running) {
+        let (code, files) = (f.code, f.files.join(", "));
+        let line = format!("lint: {} (help: {})", f.message, f.help);
+        match f.severity {
+            Severity::Warning => tracing::warn!(code, files, "{line}"),
+            Severity::Error => tracing::error!(code, files, "{line}"),
         }
     }
 }
@@ -111,7 +119,7 @@ impl Running {
 /// `domains/users/plugins/me.rs`), for [`Finding::files`].
 ///
 /// ```
-/// assert_eq!(microcore::lint::file_of("domains/ping/plugins/ping.rs:6"), "domains/ping/plugins/ping.rs");
+/// assert_eq!(microcore_commands::lint::file_of("domains/ping/plugins/ping.rs:6"), "domains/ping/plugins/ping.rs");
 /// ```
 pub fn file_of(location: &str) -> &str {
     match location.rsplit_once(':') {

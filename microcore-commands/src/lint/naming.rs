@@ -3,7 +3,7 @@
 //! struct is that name in PascalCase (`get_user.rs` holds `GetUser`), so a
 //! plugin's name says where to find it and a file's name what it holds.
 
-use crate::registry::PluginRecord;
+use microcore::registry::PluginRecord;
 
 use super::{Finding, Severity};
 
@@ -77,7 +77,7 @@ fn snake_case(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::PluginStatus;
+    use microcore::registry::PluginStatus;
 
     fn plugin(name: &str, location: &str) -> PluginRecord {
         PluginRecord {

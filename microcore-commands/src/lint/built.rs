@@ -18,7 +18,7 @@ pub enum BuiltCheck {
 /// the domains crate.
 ///
 /// ```
-/// use microcore::lint::{BuiltCheck, BuiltFinding, Severity, BUILT_FINDINGS};
+/// use microcore_commands::lint::{BuiltCheck, BuiltFinding, Severity, BUILT_FINDINGS};
 ///
 /// #[microcore::__private::linkme::distributed_slice(BUILT_FINDINGS)]
 /// #[linkme(crate = microcore::__private::linkme)]
@@ -30,7 +30,7 @@ pub enum BuiltCheck {
 ///     files: &["domains/users/migrations/0001_create_users.sql"],
 ///     help: "let one domain own it",
 /// };
-/// assert_eq!(microcore::lint::table_ownership()[0].code, "shared_table");
+/// assert_eq!(microcore_commands::lint::table_ownership()[0].code, "shared_table");
 /// ```
 #[derive(Debug)]
 pub struct BuiltFinding {

@@ -1,17 +1,17 @@
 //! Subcommands tools add to the app's command line (`migrate`, `context`).
 //!
-//! The command line itself (`serve`, `check`, `doctor`, `graph`) is the
-//! `microcore-commands` crate; the kernel only keeps this slice, so a tool
-//! can contribute a command without depending on it.
+//! The command line's own commands (`serve`, `check`, `doctor`, `graph`)
+//! are in `lib.rs`; a tool adds one by putting a [`CommandDescriptor`] in
+//! [`COMMANDS`], so the kernel knows nothing of commands.
 
 use std::process::ExitCode;
 
-use crate::{App, Running};
+use microcore::{App, Running};
 
 /// A subcommand a tool adds to the app's command line.
 ///
 /// ```
-/// use microcore::cli::{COMMANDS, CommandDescriptor};
+/// use microcore_commands::{COMMANDS, CommandDescriptor};
 /// use std::process::ExitCode;
 ///
 /// #[microcore::__private::linkme::distributed_slice(COMMANDS)]
@@ -42,7 +42,7 @@ pub static COMMANDS: [CommandDescriptor];
 /// A boot that fails is printed, and is the `Err` exit code.
 ///
 /// ```
-/// let plugins = microcore::cli::inspect(microcore::App::new(vec![], vec![]), |running| {
+/// let plugins = microcore_commands::inspect(microcore::App::new(vec![], vec![]), |running| {
 ///     running.registry().plugins().len()
 /// });
 /// assert_eq!(plugins.ok(), Some(0));
@@ -71,7 +71,7 @@ pub fn inspect<T>(app: App, inspect: impl FnOnce(&Running) -> T) -> Result<T, Ex
 /// subscriber in place and leaves it.
 ///
 /// ```
-/// microcore::cli::quiet_logs();
+/// microcore_commands::quiet_logs();
 /// tracing::warn!("not printed, unless RUST_LOG is set");
 /// ```
 pub fn quiet_logs() {

@@ -1,4 +1,4 @@
-//! The process's memory, as the kernel hands it over to the running app.
+//! The process's memory, as `serve` hands it over to the running app.
 //!
 //! Boot runs a lot of code and allocates a lot once (migrations, the
 //! OpenAPI document, AI_CONTEXT.md, lints, every tool's set-up); serving
@@ -6,10 +6,12 @@
 //! sections, the boot ends by giving back what only boot used, so the
 //! idle footprint is what the app itself holds (docs/benchmarks.md has
 //! the numbers). Everything here is Linux + glibc only and a no-op
-//! elsewhere; it is the workspace's one audited `unsafe`.
+//! elsewhere; it is the workspace's one audited `unsafe`, kept in the binary's command
+//! line because only a serving process (not a test booting many apps) should
+//! tune the allocator of the whole process.
 #![allow(unsafe_code)]
 
-/// Called first thing in boot: big buffers get a mapping of their own.
+/// Called before the boot: big buffers get a mapping of their own.
 ///
 /// glibc serves an allocation above its mmap threshold with a fresh
 /// mapping, but after the first such buffer is freed it raises the
@@ -27,7 +29,7 @@ pub(crate) fn keep_big_buffers_unpooled() {
     }
 }
 
-/// Called last thing in boot: returns what only boot used.
+/// Called once the boot is over: returns what only boot used.
 ///
 /// - **Heap**: glibc keeps freed pages that are not at the top of a heap
 ///   resident; `malloc_trim` returns them.
