@@ -28,7 +28,7 @@ use crate::descriptor::{PluginDescriptor, ToolDescriptor};
 use crate::diagnostic::Diagnostics;
 use crate::graph::WiringErrors;
 use crate::lifecycle::{DynPlugin, DynTool, ToolContext};
-use crate::registry::{AppRegistry, PluginRecord, PluginStatus, ToolRecord, ToolStatus};
+use crate::registry::{AppRegistry, PluginRecord, PluginStatus, Probe, ToolRecord, ToolStatus};
 use crate::{App, ErrorKind, ToolHandle};
 
 /// Why the app did not start.
@@ -198,7 +198,12 @@ impl App {
         if !problems.is_empty() {
             return Err(Diagnostics(problems).into());
         }
-        registry.set_probe(&tools);
+        registry.set_probes(
+            tools
+                .iter()
+                .map(|(d, t)| (d.name, d.critical, probe(t)))
+                .collect(),
+        );
         for (d, tool) in &tools {
             if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {
                 tool_failure(d, step, &registry, self.keep_going)?;
@@ -350,6 +355,15 @@ fn tool_failure(
     error!(tool = d.name, "tool failed: {message}");
     registry.set_tool_status(d.name, ToolStatus::Fail, message);
     Ok(())
+}
+
+/// Asks `tool` for its health, as the registry's health checks do.
+fn probe(tool: &Arc<dyn DynTool>) -> Probe {
+    let tool = tool.clone();
+    Arc::new(move || {
+        let tool = tool.clone();
+        Box::pin(async move { tool.health().await })
+    })
 }
 
 /// Names live as long as the process: a few bytes per plugin per boot.

@@ -31,21 +31,8 @@ impl Location {
     /// assert_eq!(at.display_file(), "domains/users/plugins/me.rs");
     /// ```
     pub fn display_file(&self) -> &'static str {
-        relative_file(self.file)
+        crate::diagnostic::relative_file(self.file)
     }
-}
-
-/// `file` relative to the workspace (see [`Location::display_file`]).
-pub(crate) fn relative_file(file: &str) -> &str {
-    if !file.starts_with('/') {
-        return file;
-    }
-    for marker in ["/domains/", "/tools/", "/tests/", "/src/"] {
-        if let Some(at) = file.rfind(marker) {
-            return &file[at + 1..];
-        }
-    }
-    file
 }
 
 impl std::fmt::Display for Location {

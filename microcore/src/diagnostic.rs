@@ -37,7 +37,7 @@ impl Span {
     /// for files the domains crate includes by path; made relative here).
     pub fn new(file: &str, line: u32, column: u32, label: impl Into<String>) -> Self {
         Self {
-            file: crate::descriptor::relative_file(file).to_string(),
+            file: relative_file(file).to_string(),
             line,
             column,
             label: label.into(),
@@ -134,6 +134,22 @@ fn show(f: &mut fmt::Formatter<'_>, arrow: &str, mark: char, span: &Span) -> fmt
         "\n{pad}{arrow} {span}\n{pad} |\n{number} | {line}\n{pad} | {indent}{underline} {}\n{pad} |",
         span.label
     )
+}
+
+/// `file` relative to the workspace: plugins discovered by the domains
+/// crate's build script are compiled through `#[path = "<absolute>"]`, so
+/// `file!()` is absolute there; this cuts everything before `domains/`,
+/// `tools/`, `tests/` or `src/`.
+pub(crate) fn relative_file(file: &str) -> &str {
+    if !file.starts_with('/') {
+        return file;
+    }
+    for marker in ["/domains/", "/tools/", "/tests/", "/src/"] {
+        if let Some(at) = file.rfind(marker) {
+            return &file[at + 1..];
+        }
+    }
+    file
 }
 
 /// Every diagnostic of one boot: all are reported together.

@@ -52,8 +52,9 @@ pub use boot::{BootError, Running};
 pub use container::{Container, ContainerError, Wiring};
 pub use error::{Error, ErrorKind, FieldError, Result};
 pub use handle::ToolHandle;
-pub use lifecycle::{Health, Plugin, Tool, ToolContext};
+pub use lifecycle::{Plugin, Tool, ToolContext};
 pub use microcore_macros::{plugin, tool};
+pub use registry::Health;
 
 use descriptor::{PluginDescriptor, ToolDescriptor};
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::diagnostic::Diagnostic;
-use crate::registry::AppRegistry;
+use crate::registry::{AppRegistry, Health};
 use crate::{Error, ToolHandle};
 
 /// A feature: one struct whose fields are tool handles.
@@ -47,15 +47,6 @@ pub trait Plugin: Send + Sync + 'static {
     fn on_shutdown(self: Arc<Self>) -> impl Future<Output = Result<(), Error>> + Send {
         async { Ok(()) }
     }
-}
-
-/// A tool's health, as reported by [`Tool::health`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    /// Working.
-    Ok,
-    /// Not working, and why.
-    Failing(String),
 }
 
 /// What the kernel lends a tool while it sets up.

@@ -5,5 +5,6 @@
 
 pub use std::sync::Arc;
 
-pub use crate::lifecycle::{Health, Plugin, Tool, ToolContext};
+pub use crate::lifecycle::{Plugin, Tool, ToolContext};
+pub use crate::registry::Health;
 pub use crate::{Error, ErrorKind, FieldError, Result, ToolHandle, plugin, tool};

@@ -5,8 +5,7 @@
 //! tests can boot many apps side by side.
 //!
 //! It is also where tool handles report each call a plugin makes
-//! ([`AppRegistry::record`], [`AppRegistry::timed`]) and where the http tool
-//! reports each request ([`AppRegistry::record_hit`]). The kernel keeps no
+//! ([`AppRegistry::record`], [`AppRegistry::timed`]). The kernel keeps no
 //! numbers itself: calls go to the [`Recorder`] a tool installed (the
 //! `registry` tool), and cost one atomic load when there is none.
 
@@ -14,11 +13,22 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::descriptor::ToolDescriptor;
-use crate::lifecycle::{DynTool, Health};
 use crate::sync::{read, write};
+
+/// A tool's health, as its [`Tool::health`](crate::Tool::health) reports
+/// it: the one notion of health of the kernel. A tool that failed to set
+/// up is `Failing` with its setup error; readiness ([`AppRegistry::readiness`])
+/// is derived from it and from the plugins' status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Working.
+    Ok,
+    /// Not working, and why.
+    Failing(String),
+}
 
 /// A tool's state, as `/system/status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,26 +136,11 @@ pub struct Call {
     pub at: Instant,
 }
 
-/// One HTTP request, by route template (`/users/{user_id}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit<'a> {
-    /// `GET`, `POST`, ...
-    pub method: &'a str,
-    /// The route's template, not the concrete path.
-    pub route: &'a str,
-    /// The status answered.
-    pub status: u16,
-    /// Until the response head was ready.
-    pub duration: Duration,
-}
-
 /// Keeps what the registry is told; the `registry` tool installs one with
 /// [`AppRegistry::set_recorder`]. Called on every tool call: keep it cheap.
 pub trait Recorder: Send + Sync + std::fmt::Debug {
     /// A tool call finished.
     fn call(&self, call: Call);
-    /// An HTTP request was answered.
-    fn hit(&self, hit: Hit<'_>);
 }
 
 /// A tool's health now, as [`AppRegistry::health`] asked it.
@@ -171,10 +166,13 @@ pub struct Readiness {
     pub tools: Vec<ToolHealth>,
 }
 
-/// The set-up tools, as the boot hands them over for health checks.
-struct Probe(Vec<(&'static str, bool, Arc<dyn DynTool>)>);
+/// Asks one set-up tool for its health (the boot makes one per tool).
+pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Health> + Send + Sync>;
 
-impl std::fmt::Debug for Probe {
+/// The set-up tools, as the boot hands them over: name, critical, probe.
+struct Probes(Vec<(&'static str, bool, Probe)>);
+
+impl std::fmt::Debug for Probes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.0.iter().map(|t| t.0)).finish()
     }
@@ -198,7 +196,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct AppRegistry {
     inner: RwLock<Inner>,
     recorder: OnceLock<Arc<dyn Recorder>>,
-    probe: OnceLock<Probe>,
+    probes: OnceLock<Probes>,
 }
 
 impl AppRegistry {
@@ -279,7 +277,7 @@ impl AppRegistry {
         self.plugins().into_iter().find(|p| p.name == name)
     }
 
-    /// Installs where calls and hits go; `false` if one is installed already
+    /// Installs where calls go; `false` if one is installed already
     /// (the first stays).
     pub fn set_recorder(&self, recorder: Arc<dyn Recorder>) -> bool {
         self.recorder.set(recorder).is_ok()
@@ -319,13 +317,6 @@ impl AppRegistry {
         }
     }
 
-    /// Records one HTTP request.
-    pub fn record_hit(&self, hit: Hit<'_>) {
-        if let Some(recorder) = self.recorder.get() {
-            recorder.hit(hit);
-        }
-    }
-
     /// Runs `work` and records it as one call (`ok` when it returns `Ok`);
     /// with no recorder installed it only runs `work`. What a handle wraps
     /// its async methods in.
@@ -361,24 +352,24 @@ impl AppRegistry {
         outcome
     }
 
-    /// The boot hands over the set-up tools, so [`AppRegistry::health`] can ask them.
-    pub(crate) fn set_probe(&self, tools: &[(&'static ToolDescriptor, Arc<dyn DynTool>)]) {
-        let tools = tools.iter().map(|(d, t)| (d.name, d.critical, t.clone()));
-        let _ = self.probe.set(Probe(tools.collect()));
+    /// The boot hands over the set-up tools (name, critical, probe), so
+    /// [`AppRegistry::health`] can ask them.
+    pub(crate) fn set_probes(&self, probes: Vec<(&'static str, bool, Probe)>) {
+        let _ = self.probes.set(Probes(probes));
     }
 
     /// Every tool's health, in boot order: the set-up ones asked now, all
     /// at once, each within 5 s; one that failed to set up is `Failing`
     /// with its setup error. Empty before the boot finished setting tools up.
     pub async fn health(&self) -> Vec<ToolHealth> {
-        let Some(Probe(probes)) = self.probe.get() else {
+        let Some(Probes(probes)) = self.probes.get() else {
             return Vec::new();
         };
         let checks = self.tools().into_iter().map(|record| async move {
             let probe = probes.iter().find(|(name, ..)| *name == record.name);
             let (critical, health) = match probe {
-                Some((_, critical, tool)) => {
-                    let health = tokio::time::timeout(HEALTH_TIMEOUT, tool.health())
+                Some((_, critical, probe)) => {
+                    let health = tokio::time::timeout(HEALTH_TIMEOUT, probe())
                         .await
                         .unwrap_or_else(|_| {
                             Health::Failing("health check timed out after 5 s".into())

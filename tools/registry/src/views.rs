@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use microcore::lifecycle::Health;
+use microcore::registry::Health;
 use microcore::registry::{
     AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth, ToolStatus,
 };
