@@ -1,8 +1,9 @@
 //! The one error type of plugins and tools.
 //!
-//! Each kind maps to one HTTP status in the http tool's envelope, so a
-//! handler says *what* went wrong and the transport decides how it looks.
-//! The kernel itself knows no HTTP: statuses are plain numbers here.
+//! A handler says *what* went wrong (an [`ErrorKind`]); the transport
+//! decides how it looks: the http tool maps each kind to a status
+//! (`microcore_http::status_of`), the event bus to a reply header. The
+//! kernel knows no HTTP.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,37 +11,23 @@ use std::fmt;
 /// What went wrong, as far as a caller needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The input broke a rule; see [`Error::details`]. HTTP 422.
+    /// The input broke a rule; see [`Error::details`].
     Validation,
-    /// A business rule was broken; the status is the plugin's choice (400 by default).
+    /// A business rule was broken, with the code the plugin chose (400
+    /// unless [`Error::with_status`] says otherwise); transports show it as is.
     Business(u16),
-    /// No credentials, or bad ones. HTTP 401.
+    /// No credentials, or bad ones.
     Unauthenticated,
-    /// Credentials, but not allowed. HTTP 403.
+    /// Credentials, but not allowed.
     Forbidden,
-    /// The thing asked for does not exist. HTTP 404.
+    /// The thing asked for does not exist.
     NotFound,
-    /// A dependency (database, bus) cannot be reached. HTTP 503.
+    /// A dependency (database, bus) cannot be reached.
     Unavailable,
-    /// Anything else: a bug or an unexpected failure. HTTP 500, details in the log only.
+    /// Anything else: a bug or an unexpected failure; details in the log only.
     Internal,
     /// The configuration is invalid: stops the boot wherever it is raised.
     Config,
-}
-
-impl ErrorKind {
-    /// The HTTP status this kind maps to.
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorKind::Validation => 422,
-            ErrorKind::Business(status) => status,
-            ErrorKind::Unauthenticated => 401,
-            ErrorKind::Forbidden => 403,
-            ErrorKind::NotFound => 404,
-            ErrorKind::Unavailable => 503,
-            ErrorKind::Internal | ErrorKind::Config => 500,
-        }
-    }
 }
 
 /// One invalid input field of a [`ErrorKind::Validation`] error.
@@ -62,10 +49,10 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// use microcore::{Error, ErrorKind};
 ///
 /// let e = Error::not_found("User not found");
-/// assert_eq!(e.kind().status(), 404);
+/// assert_eq!(e.kind(), ErrorKind::NotFound);
 /// assert_eq!(e.to_string(), "User not found");
 ///
-/// // Any std error converts with `?` into an internal error (HTTP 500).
+/// // Any std error converts with `?` into an internal error.
 /// fn parse(s: &str) -> Result<u32, Error> { Ok(s.parse::<u32>()?) }
 /// assert_eq!(parse("x").unwrap_err().kind(), ErrorKind::Internal);
 /// ```
@@ -87,7 +74,7 @@ impl Error {
         }
     }
 
-    /// A broken business rule, answered with 400 unless [`Error::with_status`] says otherwise.
+    /// A broken business rule, code 400 unless [`Error::with_status`] says otherwise.
     pub fn business(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Business(400), message)
     }
@@ -99,27 +86,27 @@ impl Error {
         e
     }
 
-    /// Not authenticated (401).
+    /// Not authenticated.
     pub fn unauthenticated(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Unauthenticated, message)
     }
 
-    /// Not allowed (403).
+    /// Not allowed.
     pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Forbidden, message)
     }
 
-    /// Not found (404).
+    /// Not found.
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }
 
-    /// A dependency is down (503); `source` goes to the log only.
+    /// A dependency is down; `source` goes to the log only.
     pub fn unavailable(source: impl Into<Source>) -> Self {
         Self::new(ErrorKind::Unavailable, "Service unavailable").with_source(source)
     }
 
-    /// An unexpected failure (500); the message goes to the log only.
+    /// An unexpected failure; the message goes to the log only.
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Internal, message)
     }
@@ -129,7 +116,7 @@ impl Error {
         Self::new(ErrorKind::Config, message)
     }
 
-    /// The same error answered with another status (a business error's 409, 429, ...).
+    /// The same error as a business error with another code (409, 429, ...).
     pub fn with_status(mut self, status: u16) -> Self {
         self.kind = ErrorKind::Business(status);
         self
@@ -141,7 +128,7 @@ impl Error {
         self
     }
 
-    /// The kind, which decides the status.
+    /// The kind, which decides how a transport answers it.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

@@ -88,7 +88,7 @@ impl AuthUser {
     /// # let user = microcore_auth::AuthUser { id: "42".into(), email: String::new(), roles: vec![], token_id: String::new(), expires_at: 0 };
     /// assert_eq!(user.user_id::<i64>().unwrap(), 42);
     /// assert_eq!(user.user_id::<u8>().unwrap(), 42);
-    /// assert_eq!(user.user_id::<bool>().unwrap_err().kind().status(), 401);
+    /// assert_eq!(user.user_id::<bool>().unwrap_err().kind(), microcore::ErrorKind::Unauthenticated);
     /// ```
     ///
     /// # Errors
@@ -120,7 +120,7 @@ impl AuthUser {
     /// # let user = microcore_auth::AuthUser { id: "1".into(), email: String::new(), roles: vec!["user".into()], token_id: String::new(), expires_at: 0 };
     /// assert!(user.require_role("user").is_ok());
     /// let e = user.require_role("admin").unwrap_err();
-    /// assert_eq!((e.kind().status(), e.message()), (403, "Forbidden"));
+    /// assert_eq!((e.kind(), e.message()), (microcore::ErrorKind::Forbidden, "Forbidden"));
     /// ```
     ///
     /// # Errors
@@ -161,7 +161,7 @@ pub struct MaybeAuthUser(pub Option<AuthUser>);
 /// use microcore_auth::AuthRejection;
 ///
 /// fn status(r: AuthRejection) -> u16 {
-///     r.into_error().kind().status()
+///     microcore_http::status_of(r.into_error().kind())
 /// }
 /// # let _ = status;
 /// ```

@@ -173,7 +173,7 @@ mod tests {
         // 2 running at once + 3 waiting; every other caller is turned away.
         assert_eq!(served, 5, "{outcomes:?}");
         for e in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-            assert_eq!(e.kind().status(), 503);
+            assert_eq!(e.kind(), microcore::ErrorKind::Unavailable);
         }
     }
 
@@ -190,7 +190,7 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         let e = stage.run(|| ()).await.unwrap_err();
-        assert_eq!(e.kind().status(), 503);
+        assert_eq!(e.kind(), microcore::ErrorKind::Unavailable);
         assert!(slow.await.unwrap().is_ok());
         assert!(stage.run(|| ()).await.is_ok(), "the slot is free again");
         assert_eq!(stage.waiting.load(Ordering::SeqCst), 0);

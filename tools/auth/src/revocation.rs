@@ -172,7 +172,7 @@ impl Auth {
     /// let claims = auth.verify(&token).unwrap();
     /// assert!(auth.check(&claims).is_ok());
     /// auth.revoke_token(&claims.jti, claims.exp).await.unwrap();
-    /// assert_eq!(auth.check(&claims).unwrap_err().kind().status(), 401);
+    /// assert_eq!(auth.check(&claims).unwrap_err().kind(), microcore::ErrorKind::Unauthenticated);
     /// # }
     /// ```
     ///

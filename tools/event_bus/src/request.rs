@@ -137,6 +137,20 @@ impl Drop for Pending<'_> {
     }
 }
 
+/// The reply header's code of an error kind, and back ([`kind_of`]): the
+/// numbers HTTP uses, so a reply error reads the same on either transport.
+fn code_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::Validation => 422,
+        ErrorKind::Business(code) => code,
+        ErrorKind::Unauthenticated => 401,
+        ErrorKind::Forbidden => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Unavailable => 503,
+        ErrorKind::Internal | ErrorKind::Config => 500,
+    }
+}
+
 fn kind_of(status: u16) -> ErrorKind {
     match status {
         422 => ErrorKind::Validation,
@@ -196,7 +210,7 @@ pub(crate) fn reply_envelope(
                 .insert(REPLY_ERROR.into(), e.message().to_string());
             reply
                 .headers
-                .insert(REPLY_ERROR_STATUS.into(), e.kind().status().to_string());
+                .insert(REPLY_ERROR_STATUS.into(), code_of(e.kind()).to_string());
             reply
         }
     };

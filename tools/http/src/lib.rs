@@ -22,8 +22,11 @@ pub use extract::{Json, Path, Query, Rejection};
 pub use handle::{Http, RouteDoc, RouteInfo};
 pub use handler::{Describe, PluginFn};
 pub use layers::REQUEST_ID;
+pub use measure::{Hit, RecordHits};
 pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};
-pub use reply::{Created, IntoReply, Reply, ReplyBody, error_envelope, error_response, success};
+pub use reply::{
+    Created, IntoReply, Reply, ReplyBody, error_envelope, error_response, status_of, success,
+};
 pub use scope::provided;
 pub use settings::HttpSettings;
 pub use tool::AxumHttp;

@@ -135,11 +135,35 @@ struct ErrorBody<'a> {
     details: &'a [microcore::FieldError],
 }
 
+/// The HTTP status of an error kind: the kernel's kinds say *what* went
+/// wrong, and this table, the transport's, says how it is answered.
+///
+/// ```
+/// use microcore::{Error, ErrorKind};
+/// use microcore_http::status_of;
+///
+/// assert_eq!(status_of(ErrorKind::Validation), 422);
+/// assert_eq!(status_of(Error::not_found("no such user").kind()), 404);
+/// assert_eq!(status_of(Error::business("taken").with_status(409).kind()), 409);
+/// assert_eq!(status_of(ErrorKind::Config), 500);
+/// ```
+pub fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::Validation => 422,
+        ErrorKind::Business(status) => status,
+        ErrorKind::Unauthenticated => 401,
+        ErrorKind::Forbidden => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Unavailable => 503,
+        ErrorKind::Internal | ErrorKind::Config => 500,
+    }
+}
+
 /// The envelope for an error. Internal errors are logged with their cause
 /// and answered with a fixed message: no detail leaks to callers.
 pub fn error_response(e: &Error) -> Response {
     let status =
-        StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        StatusCode::from_u16(status_of(e.kind())).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let message = match e.kind() {
         ErrorKind::Internal | ErrorKind::Config => {
             tracing::error!("request failed: {}", e.chain());

@@ -54,7 +54,7 @@ use microcore::Result;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let state = State::from_driver(Arc::new(Down));
-/// assert_eq!(state.get("k").await.unwrap_err().kind().status(), 503);
+/// assert_eq!(state.get("k").await.unwrap_err().kind(), microcore::ErrorKind::Unavailable);
 /// # }
 /// ```
 pub trait StateDriver: Debug + Send + Sync + 'static {

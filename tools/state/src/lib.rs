@@ -50,7 +50,7 @@
 //!     throttle.failed_login("ada@example.com").await.unwrap();
 //! }
 //! let e = throttle.failed_login("ada@example.com").await.unwrap_err();
-//! assert_eq!(e.kind().status(), 429);
+//! assert_eq!(e.kind(), microcore::ErrorKind::Business(429));
 //! # }
 //! ```
 //!
