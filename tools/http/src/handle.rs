@@ -55,7 +55,7 @@ pub(crate) struct Shared {
     pub(crate) routes: Mutex<Vec<RouteEntry>>,
     pub(crate) layers: Mutex<Vec<(&'static str, RouterLayer)>>,
     pub(crate) provided: Mutex<Vec<(&'static str, Provide)>>,
-    pub(crate) measure: Mutex<Option<Arc<microcore::registry::AppRegistry>>>,
+    pub(crate) measure: Mutex<Option<Arc<dyn crate::RecordHits>>>,
     /// Where the tools a route's arguments need are declared.
     pub(crate) kernel: OnceLock<Arc<microcore::registry::AppRegistry>>,
     pub(crate) local_addr: OnceLock<SocketAddr>,
@@ -456,15 +456,10 @@ impl Http {
     }
 
     /// Reports every request (method, route template, status, duration)
-    /// to `registry` ([`Registry::record_hit`](microcore::registry::AppRegistry::record_hit)),
-    /// for per-route metrics. The `registry` tool turns it on.
-    ///
-    /// ```
-    /// let http = microcore_http::Http::detached();
-    /// http.measure(microcore::registry::AppRegistry::new());
-    /// ```
-    pub fn measure(&self, registry: Arc<microcore::registry::AppRegistry>) -> &Self {
-        *lock(&self.shared.measure) = Some(registry);
+    /// to `recorder` ([`RecordHits`](crate::RecordHits)), for per-route
+    /// metrics. The `registry` tool turns it on.
+    pub fn measure(&self, recorder: Arc<dyn crate::RecordHits>) -> &Self {
+        *lock(&self.shared.measure) = Some(recorder);
         self
     }
 

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use microcore::registry::AppRegistry;
 use tower::ServiceBuilder;
 use tower::util::MapResponseLayer;
 use tower_http::cors::{AllowOrigin, Any as AnyOrigin, CorsLayer};
@@ -39,7 +38,7 @@ type LimitedBody = tower_http::limit::ResponseBody<Body>;
 #[derive(Default)]
 pub(crate) struct Contributions {
     pub(crate) provided: Provided,
-    pub(crate) measure: Option<Arc<AppRegistry>>,
+    pub(crate) measure: Option<Arc<dyn crate::RecordHits>>,
     /// Who serves each route, for the log line of a panic.
     pub(crate) owners: Arc<RouteOwners>,
 }

@@ -1,5 +1,7 @@
 //! Per-route request metrics (`Http::measure`): each request reported to
-//! the registry by its route template, method, status and duration.
+//! whoever records hits (the registry tool) by its route template, method,
+//! status and duration. The http tool owns the notion of a hit; the kernel
+//! knows nothing of requests.
 //!
 //! A hand-written tower layer in the one transport stack, rather than
 //! `middleware::from_fn` or a `Router::layer` of its own: those box the
@@ -11,13 +13,50 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::response::Response;
-use microcore::registry::{AppRegistry, Hit};
 use tower::{Layer, Service};
+
+/// One HTTP request, by route template (`/users/{user_id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The route's template, not the concrete path.
+    pub route: &'a str,
+    /// The status answered.
+    pub status: u16,
+    /// Until the response head was ready.
+    pub duration: Duration,
+}
+
+/// Keeps the requests [`Http::measure`](crate::Http::measure) reports;
+/// the `registry` tool implements it. Called on every request: keep it cheap.
+///
+/// ```
+/// use microcore_http::{Hit, RecordHits};
+///
+/// /// Counts requests, and nothing else.
+/// #[derive(Debug, Default)]
+/// struct Count(std::sync::atomic::AtomicU64);
+///
+/// impl RecordHits for Count {
+///     fn hit(&self, _: Hit<'_>) {
+///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///     }
+/// }
+/// microcore_http::Http::detached().measure(std::sync::Arc::new(Count::default()));
+/// ```
+pub trait RecordHits: Send + Sync + std::fmt::Debug {
+    /// A request was answered.
+    fn hit(&self, hit: Hit<'_>);
+}
+
+/// Where hits go.
+pub(crate) type Recorder = Arc<dyn RecordHits>;
 
 /// The route label of a request no route matched (404s, scanners): one
 /// label for all of them, so odd paths cannot grow the metrics without bound.
@@ -29,7 +68,7 @@ const UNMATCHED: &str = "unmatched";
 /// registry tool).
 #[derive(Clone)]
 pub(crate) struct MeasureLayer {
-    pub(crate) registry: Option<Arc<AppRegistry>>,
+    pub(crate) registry: Option<Recorder>,
 }
 
 impl<S> Layer<S> for MeasureLayer {
@@ -46,7 +85,7 @@ impl<S> Layer<S> for MeasureLayer {
 #[derive(Clone)]
 pub(crate) struct Measure<S> {
     inner: S,
-    registry: Option<Arc<AppRegistry>>,
+    registry: Option<Recorder>,
 }
 
 impl<S, B, RB> Service<Request<B>> for Measure<S>
@@ -62,8 +101,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Measured<S::Future> {
-        let registry = self.registry.as_ref().filter(|r| r.is_recording());
-        let in_flight = registry.map(|registry| InFlight {
+        let in_flight = self.registry.as_ref().map(|registry| InFlight {
             registry: registry.clone(),
             method: request.method().clone(),
             route: request.extensions().get::<MatchedPath>().cloned(),
@@ -108,7 +146,7 @@ where
 /// Records the request when dropped: on completion, but also when the
 /// handler panics (500) or the request is abandoned (499, as nginx says).
 struct InFlight {
-    registry: Arc<AppRegistry>,
+    registry: Recorder,
     method: Method,
     route: Option<MatchedPath>,
     started: Instant,
@@ -118,7 +156,7 @@ struct InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         let unfinished = if std::thread::panicking() { 500 } else { 499 };
-        self.registry.record_hit(Hit {
+        self.registry.hit(Hit {
             method: self.method.as_str(),
             route: self.route.as_ref().map_or(UNMATCHED, |r| r.as_str()),
             status: self.status.unwrap_or(unfinished),

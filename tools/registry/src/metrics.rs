@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use microcore::registry::{Call, Hit, Recorder};
+use microcore::registry::{Call, Recorder};
 use microcore::sync::lock;
+use microcore_http::{Hit, RecordHits};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -132,7 +133,9 @@ impl Recorder for Metrics {
             let _ = self.live.send(CallRecord::new(&call, &Clock::now()));
         }
     }
+}
 
+impl RecordHits for Metrics {
     fn hit(&self, hit: Hit<'_>) {
         let ok = hit.status < 500;
         self.routes

@@ -146,7 +146,7 @@ fn esc(value: &str) -> String {
 mod tests {
     use std::time::Duration;
 
-    use microcore::registry::{Hit, Recorder};
+    use microcore_http::{Hit, RecordHits};
 
     use super::*;
 

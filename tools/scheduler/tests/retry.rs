@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{TestDb, eventually};
-use microcore::registry::{AppRegistry, Call, Hit, Recorder};
+use microcore::registry::{AppRegistry, Call, Recorder};
 use microcore::{Error, Result};
 use microcore_scheduler::{JobRun, JobStatus};
 
@@ -20,7 +20,6 @@ impl Recorder for Calls {
     fn call(&self, call: Call) {
         self.0.lock().unwrap().push(call);
     }
-    fn hit(&self, _: Hit<'_>) {}
 }
 
 #[derive(Default)]
