@@ -41,6 +41,7 @@ pub struct Registry {
 struct Shared {
     metrics: Arc<Metrics>,
     http: Http,
+    /// Set once, by the tool's setup ([`Registry::with_bus`]).
     bus: OnceLock<EventBus>,
     /// `true` once the app shuts down: live streams end.
     closing: watch::Sender<bool>,
@@ -144,14 +145,16 @@ impl Registry {
         )
     }
 
-    /// Lets the registry describe the bus's topology (events in
-    /// `AI_CONTEXT.md`, contracts at `/system/lint`). The system domain
-    /// hands the bus over at boot; the first bus given stays.
-    pub fn observe_bus(&self, bus: &EventBus) {
-        let _ = self.shared.bus.set(bus.clone());
+    /// The same registry describing `bus`'s topology (events in
+    /// `AI_CONTEXT.md`, contracts at `/system/lint`): what the tool's setup
+    /// does with the bus its `bus` field depends on.
+    pub(crate) fn with_bus(self, bus: EventBus) -> Self {
+        let _ = self.shared.bus.set(bus);
+        self
     }
 
-    /// The bus handed over with [`Registry::observe_bus`].
+    /// The bus the registry describes (the tool's; none for a handle made
+    /// by hand).
     pub fn bus(&self) -> Option<&EventBus> {
         self.shared.bus.get()
     }

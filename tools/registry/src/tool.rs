@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use microcore::prelude::*;
 use microcore_config::Config;
+use microcore_event_bus::EventBus;
 use microcore_http::Http;
 
 use crate::Registry;
@@ -25,6 +26,10 @@ pub const DEFAULT_CONTEXT_PATH: &str = "AI_CONTEXT.md";
 pub struct RegistryTool {
     config: Config,
     http: Http,
+    /// Its topology: the events of `AI_CONTEXT.md` and the contracts of
+    /// `/system/lint`. A field like any other, so the boot sets the bus up
+    /// first and `graph` draws the edge.
+    bus: EventBus,
     #[state]
     ready: OnceLock<(Registry, Option<PathBuf>)>,
 }
@@ -40,11 +45,13 @@ impl Tool for RegistryTool {
             Some(path) => Some(PathBuf::from(path)),
         };
         let registry = if self.config.get("REGISTRY_METRICS", true)? {
-            self.http.measure(ctx.registry.clone());
-            Registry::new(ctx.registry.clone(), self.http.clone())
+            let registry = Registry::new(ctx.registry.clone(), self.http.clone());
+            self.http.measure(registry.metrics().clone());
+            registry
         } else {
             Registry::unrecorded(ctx.registry.clone(), self.http.clone())
         };
+        let registry = registry.with_bus(self.bus.clone());
         let _ = self.ready.set((registry.clone(), path));
         Ok(registry)
     }

@@ -30,7 +30,6 @@ pub struct Said {
 
 impl Plugin for Hello {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        self.registry.observe_bus(&self.bus);
         self.bus.publishes::<Said>("hello.said");
         self.http.get("/hello/{name}", &self, Self::hello);
         Ok(())
@@ -164,7 +163,7 @@ async fn the_context_goes_to_the_working_directory_unless_turned_off() {
     let app = || {
         let tools = microcore::TOOLS
             .iter()
-            .filter(|t| ["config", "http", "registry"].contains(&t.name));
+            .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
         microcore::App::new(tools.collect(), vec![]).with_var("HTTP_PORT", "0")
     };
     let off = app().with_var("AI_CONTEXT_PATH", "").boot().await.unwrap();
@@ -219,7 +218,7 @@ async fn metrics_turned_off_record_nothing() {
 async fn a_bad_metrics_setting_stops_the_boot_naming_it() {
     let tools = microcore::TOOLS
         .iter()
-        .filter(|t| ["config", "http", "registry"].contains(&t.name));
+        .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
     let error = microcore::App::new(tools.collect(), vec![])
         .with_var("HTTP_PORT", "0")
         .with_var("AI_CONTEXT_PATH", "")

@@ -20,9 +20,6 @@ pub struct Events {
 
 impl Plugin for Events {
     async fn on_boot(self: Arc<Self>) -> Result<()> {
-        // AI_CONTEXT.md and /system/lint describe the bus even when the
-        // routes are off.
-        self.registry.observe_bus(&self.bus);
         let Some(system) = crate::guarded(&self.http, &self.config)? else {
             return Ok(());
         };
