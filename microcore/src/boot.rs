@@ -306,8 +306,12 @@ async fn boot_plugin(
 /// [`AppRegistry::declare_need`]) that is not set up, as the reason it is `DEAD`.
 fn unmet_need(registry: &AppRegistry, name: &str, container: &Container) -> Option<String> {
     let record = registry.plugin(name)?;
-    let need = record.needs.iter().find(|n| !container.contains(&n.tool))?;
-    let linked = container.names().collect::<Vec<_>>().join(", ");
+    let linked: Vec<&str> = container.names().collect();
+    let need = record
+        .needs
+        .iter()
+        .find(|n| !linked.contains(&n.tool.as_str()))?;
+    let linked = linked.join(", ");
     Some(format!(
         "{}: {} needs tool '{}', which is not set up (linked: {linked}); help: add the crate that provides '{}' to the app's [dependencies], or remove the {}",
         need.location, need.via, need.tool, need.tool, need.via

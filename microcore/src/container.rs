@@ -1,18 +1,24 @@
-//! The container: the handles of the tools that are set up, by tool name.
+//! The container: the handles of the tools that are set up, by handle type.
+//!
+//! A tool's setup returns its running state, the handle; the boot puts it
+//! in under its type, and a field of that type takes it out. The key is
+//! the `TypeId` the compiler gives the field's type, so no name is looked
+//! up here, and a handle cannot come out as another type. Names are kept
+//! beside the handles only to say in messages what is linked.
 
-use std::any::Any;
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::ToolHandle;
 
 /// A handle could not be taken out of the container.
 ///
-/// The graph check makes these unreachable in a normal boot; they remain for
+/// The graph check makes it unreachable in a normal boot; it remains for
 /// hand-built containers in tests.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContainerError {
-    /// No tool of that name has been set up.
+    /// No tool providing that handle has been set up.
     #[error("tool '{tool}' is not available (asked for by {owner})")]
     Missing {
         /// The tool's name.
@@ -20,19 +26,9 @@ pub enum ContainerError {
         /// Who asked.
         owner: &'static str,
     },
-    /// A tool of that name exists, but its handle is another type.
-    #[error("tool '{tool}' does not provide `{expected}` (asked for by {owner})")]
-    WrongType {
-        /// The tool's name.
-        tool: &'static str,
-        /// The handle type asked for.
-        expected: &'static str,
-        /// Who asked.
-        owner: &'static str,
-    },
 }
 
-/// Set-up tools' handles, keyed by tool name.
+/// Set-up tools' handles, keyed by handle type.
 ///
 /// ```
 /// use microcore::{Container, ToolHandle};
@@ -44,54 +40,50 @@ pub enum ContainerError {
 /// let mut c = Container::default();
 /// c.insert(Clock(7));
 /// assert_eq!(c.get::<Clock>("tests.Example").unwrap(), Clock(7));
+/// assert!(c.names().eq(["clock"]));
 /// ```
 #[derive(Default, Clone)]
 pub struct Container {
-    handles: BTreeMap<&'static str, Arc<dyn Any + Send + Sync>>,
+    handles: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    names: BTreeSet<&'static str>,
 }
 
 impl std::fmt::Debug for Container {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.handles.keys()).finish()
+        f.debug_set().entries(&self.names).finish()
     }
 }
 
 impl Container {
-    /// Puts a tool's handle in, under the handle's tool name.
+    /// Puts a tool's handle in.
     pub fn insert<H: ToolHandle>(&mut self, handle: H) {
-        self.handles.insert(H::NAME, Arc::new(handle));
+        self.insert_erased(H::NAME, Arc::new(handle));
     }
 
-    /// Puts an already type-erased handle in (what the boot does).
+    /// Puts an already type-erased handle in (what the boot does with what
+    /// a tool's setup returned), under the type it holds.
     pub fn insert_erased(&mut self, tool: &'static str, handle: Arc<dyn Any + Send + Sync>) {
-        self.handles.insert(tool, handle);
+        self.handles.insert((*handle).type_id(), handle);
+        self.names.insert(tool);
     }
 
-    /// The handle of tool `H::NAME`, tagged for `owner`.
+    /// The handle of type `H`, tagged for `owner`.
     ///
     /// # Errors
-    /// [`ContainerError`] when the tool is absent or provides another type.
+    /// [`ContainerError::Missing`] when no set-up tool provides `H`.
     pub fn get<H: ToolHandle>(&self, owner: &'static str) -> Result<H, ContainerError> {
-        let any = self.handles.get(H::NAME).ok_or(ContainerError::Missing {
+        let handle = self.handles.get(&TypeId::of::<H>());
+        let handle = handle.and_then(|any| any.downcast_ref::<H>());
+        let missing = ContainerError::Missing {
             tool: H::NAME,
             owner,
-        })?;
-        let handle = any.downcast_ref::<H>().ok_or(ContainerError::WrongType {
-            tool: H::NAME,
-            expected: std::any::type_name::<H>(),
-            owner,
-        })?;
-        Ok(handle.for_owner(owner))
+        };
+        handle.map(|h| h.for_owner(owner)).ok_or(missing)
     }
 
-    /// The names of the tools that are in, sorted.
+    /// The names of the tools that are in, sorted, for messages.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.handles.keys().copied()
-    }
-
-    /// Whether a tool of that name is in.
-    pub fn contains(&self, tool: &str) -> bool {
-        self.handles.contains_key(tool)
+        self.names.iter().copied()
     }
 }
 

@@ -19,7 +19,6 @@ use microcore_registry::Registry;
 pub struct Hello {
     http: Http,
     bus: EventBus,
-    registry: Registry,
 }
 
 /// The payload of `hello.said`.
