@@ -159,7 +159,8 @@ async fn a_dead_plugin_that_is_not_critical_leaves_the_app_ready() {
         (PluginStatus::Dead, false)
     );
     assert_eq!(ready(&base_of(&running)).await, (200, String::new()));
-    let readiness = running.registry().readiness().await;
+    let registry = running.handle::<microcore_registry::Registry>().unwrap();
+    let readiness = registry.readiness().await;
     assert!(readiness.ready && readiness.failing.is_empty());
     running.shutdown().await;
 }

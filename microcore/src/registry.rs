@@ -20,8 +20,8 @@ use crate::sync::{read, write};
 
 /// A tool's health, as its [`Tool::health`](crate::Tool::health) reports
 /// it: the one notion of health of the kernel. A tool that failed to set
-/// up is `Failing` with its setup error; readiness ([`AppRegistry::readiness`])
-/// is derived from it and from the plugins' status.
+/// up is `Failing` with its setup error; the `registry` tool derives the
+/// app's readiness from it and from the plugins' status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
     /// Working.
@@ -152,18 +152,6 @@ pub struct ToolHealth {
     pub critical: bool,
     /// What its [`Tool::health`](crate::Tool::health) said.
     pub health: Health,
-}
-
-/// Whether an app can serve, as [`AppRegistry::readiness`] found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Readiness {
-    /// Every critical tool is healthy and no critical plugin is `DEAD`.
-    pub ready: bool,
-    /// What stands in the way, one sentence each (critical tools failing,
-    /// then critical plugins `DEAD`); empty when ready.
-    pub failing: Vec<String>,
-    /// Every tool's health, in boot order.
-    pub tools: Vec<ToolHealth>,
 }
 
 /// Asks one set-up tool for its health (the boot makes one per tool).
@@ -385,44 +373,5 @@ impl AppRegistry {
             }
         });
         futures::future::join_all(checks).await
-    }
-
-    /// Whether the app can serve now, and if not, why: every critical tool
-    /// healthy ([`AppRegistry::health`]) and no critical plugin `DEAD`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let registry = microcore::registry::AppRegistry::new();
-    /// let readiness = registry.readiness().await;
-    /// assert!(!readiness.ready, "nothing is booted yet");
-    /// assert_eq!(readiness.failing, ["the boot has not finished"]);
-    /// # }
-    /// ```
-    pub async fn readiness(&self) -> Readiness {
-        let tools = self.health().await;
-        let mut failing: Vec<String> = tools
-            .iter()
-            .filter(|t| t.critical)
-            .filter_map(|t| match &t.health {
-                Health::Ok => None,
-                Health::Failing(why) => Some(format!("tool '{}' is failing: {why}", t.name)),
-            })
-            .collect();
-        let dead = self
-            .plugins()
-            .into_iter()
-            .filter(|p| p.critical && p.status == PluginStatus::Dead);
-        failing.extend(dead.map(|p| {
-            let why = p.error.unwrap_or_default();
-            format!("plugin '{}' ({}) is DEAD: {why}", p.name, p.location)
-        }));
-        if tools.is_empty() {
-            failing.insert(0, "the boot has not finished".into());
-        }
-        Readiness {
-            ready: failing.is_empty(),
-            failing,
-            tools,
-        }
     }
 }

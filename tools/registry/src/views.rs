@@ -59,7 +59,7 @@ pub struct PluginView {
 }
 
 /// `GET /system/ready`: every critical tool healthy and no critical
-/// plugin `DEAD` ([`AppRegistry::readiness`](microcore::registry::AppRegistry::readiness)).
+/// plugin `DEAD` ([`Registry::readiness`](crate::Registry::readiness)).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     /// Whether the app can serve.
@@ -140,13 +140,35 @@ fn plugin_view(p: PluginRecord) -> PluginView {
     }
 }
 
-/// The kernel's readiness, as the route answers it.
+/// Whether the app can serve now, and if not, why: every critical tool
+/// healthy ([`Kernel::health`]) and no critical plugin `DEAD`; `failing`
+/// says what stands in the way, one sentence each (critical tools
+/// failing, then critical plugins `DEAD`).
 pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
-    let readiness = kernel.readiness().await;
+    let tools = kernel.health().await;
+    let mut failing: Vec<String> = tools
+        .iter()
+        .filter(|t| t.critical)
+        .filter_map(|t| match &t.health {
+            Health::Ok => None,
+            Health::Failing(why) => Some(format!("tool '{}' is failing: {why}", t.name)),
+        })
+        .collect();
+    let dead = kernel
+        .plugins()
+        .into_iter()
+        .filter(|p| p.critical && p.status == PluginStatus::Dead);
+    failing.extend(dead.map(|p| {
+        let why = p.error.unwrap_or_default();
+        format!("plugin '{}' ({}) is DEAD: {why}", p.name, p.location)
+    }));
+    if tools.is_empty() {
+        failing.insert(0, "the boot has not finished".into());
+    }
     Readiness {
-        ready: readiness.ready,
-        failing: readiness.failing,
-        tools: readiness.tools.iter().map(HealthView::from).collect(),
+        ready: failing.is_empty(),
+        failing,
+        tools: tools.iter().map(HealthView::from).collect(),
     }
 }
 
