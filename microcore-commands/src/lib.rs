@@ -227,9 +227,7 @@ pub fn check_report(app: App) -> report::Report {
 /// Boots a dry run of `app` and returns every lint's finding, plus one
 /// per plugin that failed its `on_boot`; `Err` when the boot stopped
 /// (`None`: no async runtime, already reported).
-fn dry_run_findings(
-    app: App,
-) -> Result<Vec<lint::Finding>, Option<microcore::BootError>> {
+fn dry_run_findings(app: App) -> Result<Vec<lint::Finding>, Option<microcore::BootError>> {
     let dry = app.dry_run();
     let runtime = runtime().ok_or(None)?;
     runtime.block_on(async {

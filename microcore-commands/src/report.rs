@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lint::{Finding, Severity};
 use microcore::BootError;
 use microcore::diagnostic::{Diagnostic, Span};
 use microcore::graph::{WiringError, WiringErrors};
-use crate::lint::{Finding, Severity};
 
 /// The version of the document's schema: bumped when a field changes
 /// meaning or goes away (a new field does not bump it).
