@@ -69,6 +69,7 @@ on_both_backends!(
     concurrent_deletes_answer_once_and_publish_once,
     an_update_racing_a_delete_is_a_404_never_a_500,
     logout_and_deletion_revoke_tokens,
+    the_activity_digest_counts_users_for_the_caller,
 );
 
 async fn registration_login_and_profile(backend: Backend) {
@@ -606,5 +607,25 @@ async fn logout_and_deletion_revoke_tokens(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(put.status(), 401);
+    app.stop().await;
+}
+
+async fn the_activity_digest_counts_users_for_the_caller(backend: Backend) {
+    let app = TestApp::start(backend, &[]).await;
+    let (id, t) = account(&app, "digest@example.com").await;
+    account(&app, "other@example.com").await;
+    let (status, body) = get(&app, "/users/me/digest", &t).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"user_id": id, "name": "Racer", "total_users": 2})
+    );
+    let anonymous = app
+        .client
+        .get(app.url("/users/me/digest"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
     app.stop().await;
 }
