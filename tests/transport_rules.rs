@@ -1,6 +1,7 @@
 //! Transport rules of CONTRACT §1 checked on the real binary: CORS
 //! (allowed, denied, preflight, credentials with `*` refused at boot), 405
-//! with the envelope and `Allow`, `LOG_FORMAT=json` lines, and where
+//! with the envelope and `Allow`, `LOG_FORMAT=json` lines (the request id
+//! on each line of a request), and where
 //! settings come from (environment over `.env` over defaults).
 
 mod support;
@@ -102,9 +103,16 @@ async fn a_wrong_method_is_a_405_envelope_with_allow() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn json_logs_are_one_object_a_line_with_level_and_target() {
+async fn json_logs_are_one_object_a_line_with_level_target_and_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let app = start_in(dir.path(), &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]);
+    let app = start_in(
+        dir.path(),
+        &[
+            ("LOG_FORMAT", "json"),
+            // The access line of each request is at debug.
+            ("RUST_LOG", "info,microcore_http::access=debug"),
+        ],
+    );
     // The boot log is JSON too: the address ends at the closing quote.
     let base = app.base.split('"').next().unwrap().to_string();
     let r = reqwest::Client::new()
@@ -114,9 +122,27 @@ async fn json_logs_are_one_object_a_line_with_level_and_target() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    let registered = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    // A client's own id is kept, and written as a JSON string whatever it holds.
+    let own_id = r#"probe-"7"\x"#;
+    let r = reqwest::Client::new()
+        .get(format!("{base}/nowhere"))
+        .header("x-request-id", own_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     let mut lines = app.boot_log.clone();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline && !lines.iter().any(|l| l.contains("welcome sent"))
+    let served = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.contains("request served"))
+            .count()
+    };
+    while std::time::Instant::now() < deadline
+        && !(lines.iter().any(|l| l.contains("welcome sent")) && served(&lines) >= 2)
     {
         if let Ok(line) = app.logs.recv_timeout(std::time::Duration::from_millis(100)) {
             lines.push(line);
@@ -126,12 +152,21 @@ async fn json_logs_are_one_object_a_line_with_level_and_target() {
         lines.iter().any(|l| l.contains("welcome sent")),
         "{lines:#?}"
     );
+    let mut request_ids = Vec::new();
     for line in &lines {
         let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(value["level"].is_string(), "{line}");
         assert!(value["target"].is_string(), "{line}");
         assert!(value["message"].is_string(), "{line}");
+        if value["message"] == "request served" {
+            // Every line of a request carries its id.
+            let id = value["request_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no request_id: {line}"));
+            request_ids.push(id.to_string());
+        }
     }
+    assert_eq!(request_ids, [registered.as_str(), own_id], "{lines:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

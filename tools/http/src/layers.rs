@@ -1,6 +1,7 @@
 //! The transport stack every route gets: request ids, security headers,
 //! CORS, body limit, timeout, panic recovery, and the envelope on every
-//! error the framework itself produces (404, 405, 413, 415, rejections).
+//! error the framework itself produces (404, 405, 413, 414, 415, 431,
+//! rejections).
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::head_limits::HeadLimitsLayer;
 use crate::measure::MeasureLayer;
 use crate::panic::CatchPanicLayer;
 use crate::panic::RouteOwners;
@@ -66,6 +68,11 @@ pub(crate) fn apply(router: Router, settings: &HttpSettings, tools: Contribution
             // answers are counted with their status.
             .layer(MeasureLayer {
                 registry: tools.measure,
+            })
+            // Before anything reads the head: a refused one is still counted.
+            .layer(HeadLimitsLayer {
+                max_uri: settings.max_uri_bytes,
+                max_headers: settings.max_header_bytes,
             })
             .layer(CatchPanicLayer {
                 owners: tools.owners,

@@ -2,10 +2,12 @@
 //! in one transport stack (request ids, CORS, body limit, timeout, security
 //! headers) and one JSON envelope for every answer, errors included.
 
+mod access;
 mod conflicts;
 mod extract;
 mod handle;
 mod handler;
+mod head_limits;
 mod layers;
 mod measure;
 mod openapi;

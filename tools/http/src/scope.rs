@@ -1,6 +1,7 @@
 //! The innermost step of the transport stack: what a handler may count on
 //! finding around it. The request's id is the causal root of whatever the
-//! handler publishes (see `microcore::cause`), and the values tools
+//! handler publishes (see `microcore::cause`) and on every line it logs
+//! (the access line of [`crate::access`] included), and the values tools
 //! [`provide`](crate::Http::provide) (the auth tool's verifier, say) are in
 //! the request's extensions.
 
@@ -12,6 +13,7 @@ use axum::http::Extensions;
 use microcore::cause::Scoped;
 use tower::{Layer, Service};
 
+use crate::access::{Asked, Logged};
 use crate::layers::REQUEST_ID;
 
 /// The values every request carries, as one extension: one insertion per
@@ -60,10 +62,13 @@ pub(crate) struct Scope<S> {
     provided: Provided,
 }
 
-impl<S: Service<Request<B>>, B> Service<Request<B>> for Scope<S> {
+impl<S, B, RB> Service<Request<B>> for Scope<S>
+where
+    S: Service<Request<B>, Response = axum::response::Response<RB>>,
+{
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Scoped<S::Future>;
+    type Future = Scoped<Logged<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -79,6 +84,8 @@ impl<S: Service<Request<B>>, B> Service<Request<B>> for Scope<S> {
         if !self.provided.0.is_empty() {
             request.extensions_mut().insert(self.provided.clone());
         }
-        microcore::cause::scoped(id, self.inner.call(request))
+        let asked = Asked::of(&request);
+        let inner = self.inner.call(request);
+        microcore::cause::request(id, Logged { inner, asked })
     }
 }

@@ -23,17 +23,21 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 /// Serves `app` on `listener` until `stop` turns true, then closes the
-/// listener and returns once every connection is done.
+/// listener and returns once every connection is done. hyper buffers at
+/// most `head_buffer` bytes of a request head (it answers a larger one
+/// itself, 431 with no body).
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     head_timeout: Duration,
+    head_buffer: usize,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut builder = Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(head_timeout);
+        .header_read_timeout(head_timeout)
+        .max_buf_size(head_buffer);
     let mut connections = JoinSet::new();
     let stopping = stop.clone();
     loop {

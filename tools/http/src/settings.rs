@@ -13,6 +13,10 @@ pub struct HttpSettings {
     pub addr: SocketAddr,
     /// `HTTP_BODY_LIMIT`.
     pub body_limit: usize,
+    /// `HTTP_MAX_URI_BYTES`: a longer request target is answered 414.
+    pub max_uri_bytes: usize,
+    /// `HTTP_MAX_HEADER_BYTES`: heavier header fields are answered 431.
+    pub max_header_bytes: usize,
     /// `HTTP_TIMEOUT_SECS`.
     pub timeout: Duration,
     /// `HTTP_CORS_ORIGINS`: `None` for `*`.
@@ -38,6 +42,8 @@ impl HttpSettings {
         )?;
         let port: u16 = config.get("HTTP_PORT", 8000)?;
         let body_limit = config.get("HTTP_BODY_LIMIT", ByteSize(1 << 20))?.0;
+        let max_uri_bytes = positive(config, "HTTP_MAX_URI_BYTES", 8 << 10)?;
+        let max_header_bytes = positive(config, "HTTP_MAX_HEADER_BYTES", 32 << 10)?;
         let timeout = config.get("HTTP_TIMEOUT_SECS", Duration::from_secs(30))?;
         if timeout.is_zero() {
             return Err(Error::config(
@@ -69,9 +75,22 @@ impl HttpSettings {
             title,
             addr: SocketAddr::new(host, port),
             body_limit,
+            max_uri_bytes,
+            max_header_bytes,
             timeout,
             cors_origins,
             cors_credentials,
         })
     }
+}
+
+/// A size setting that must be above 0 (a limit of 0 would refuse every request).
+fn positive(config: &Config, name: &str, default: usize) -> Result<usize, Error> {
+    let bytes = config.get(name, ByteSize(default))?.0;
+    if bytes == 0 {
+        return Err(Error::config(format!(
+            "{name}='0' is invalid: expected a size above 0, such as {default} or 8KiB"
+        )));
+    }
+    Ok(bytes)
 }

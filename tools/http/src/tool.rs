@@ -146,6 +146,10 @@ impl Tool for AxumHttp {
             listener,
             app,
             server.settings.timeout,
+            crate::head_limits::hyper_buffer(
+                server.settings.max_uri_bytes,
+                server.settings.max_header_bytes,
+            ),
             stop,
         )));
         Ok(())

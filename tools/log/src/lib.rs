@@ -2,7 +2,8 @@
 //! that tags each line with the plugin that wrote it.
 //!
 //! Human-readable lines on a terminal by default; JSON lines with
-//! `LOG_FORMAT=json`. The level comes from `RUST_LOG` (full filter syntax)
+//! `LOG_FORMAT=json`, each line logged while a request is served carrying
+//! its `request_id`. The level comes from `RUST_LOG` (full filter syntax)
 //! or `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`; default `info`).
 //! Every line written is also broadcast to [`watch`]ers (`/system/logs/stream`).
 //!
@@ -14,6 +15,7 @@
 
 #[cfg(feature = "otel")]
 mod otel;
+mod request_id;
 mod stream;
 mod subscriber;
 

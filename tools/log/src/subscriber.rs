@@ -7,6 +7,8 @@ use microcore_config::Config;
 #[cfg(feature = "otel")]
 use opentelemetry_sdk::trace::SdkTracer;
 use tracing_subscriber::EnvFilter;
+
+use crate::request_id::WithRequestId;
 #[cfg(feature = "otel")]
 use tracing_subscriber::filter::{LevelFilter, Targets};
 #[cfg(feature = "otel")]
@@ -35,7 +37,14 @@ pub(crate) fn install() {
         .with(filter)
         .with(crate::stream::Broadcast);
     let _ = match std::env::var("LOG_FORMAT").as_deref() {
-        Ok("json") => subscriber.with(lines.json().flatten_event(true)).try_init(),
+        Ok("json") => subscriber
+            .with(
+                lines
+                    .json()
+                    .flatten_event(true)
+                    .map_event_format(WithRequestId),
+            )
+            .try_init(),
         _ => subscriber.with(lines).try_init(),
     };
 }
@@ -55,7 +64,15 @@ fn install_exporting(filter: EnvFilter, tracer: SdkTracer) {
         .with_target(TARGET, LevelFilter::OFF);
     let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let (pretty, json) = match std::env::var("LOG_FORMAT").as_deref() {
-        Ok("json") => (None, Some(lines.json().flatten_event(true))),
+        Ok("json") => (
+            None,
+            Some(
+                lines
+                    .json()
+                    .flatten_event(true)
+                    .map_event_format(WithRequestId),
+            ),
+        ),
         _ => (Some(lines), None),
     };
     let _ = tracing_subscriber::registry()
