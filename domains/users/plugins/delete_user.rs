@@ -38,14 +38,21 @@ impl DeleteUser {
         }
         // The delete itself says whether the user existed: of concurrent
         // deletes, exactly one removes the row, answers 200 and publishes.
-        let deleted = Users::delete_by_id(user_id).exec(&self.db).await?;
-        if deleted.rows_affected == 0 {
-            return Err(Error::not_found("User not found"));
-        }
-        // Every token of the user is refused from now on, on every replica.
-        self.auth.revoke_user(&user.id).await?;
-        self.bus
-            .publish("user.deleted", &UserDeleted { id: user_id })
+        // It commits only once the tokens are revoked and the bus holds
+        // `user.deleted`: if either cannot be done, 503 and the user stays.
+        self.db
+            .transaction(async |txn| {
+                let deleted = Users::delete_by_id(user_id).exec(txn).await?;
+                if deleted.rows_affected == 0 {
+                    return Err(Error::not_found("User not found"));
+                }
+                // Every token of the user is refused from now on, on every replica.
+                self.auth.revoke_user(&user.id).await?;
+                self.bus
+                    .publish("user.deleted", &UserDeleted { id: user_id })
+                    .await?;
+                Ok(())
+            })
             .await?;
         Ok(())
     }

@@ -53,26 +53,35 @@ impl RegisterUser {
     async fn execute(self: Arc<Self>, Json(form): Json<Registration>) -> Result<Created<UserProfile>> {
         let password_hash = self.auth.hash_password(&form.password).await?;
         let roles = vec!["user".to_string()];
-        let row = user::ActiveModel {
-            name: Set(form.name),
-            email: Set(normalize_email(&form.email)),
-            password_hash: Set(password_hash),
-            roles: Set(serde_json::to_string(&roles)?),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .map_err(email_taken)?;
-        let profile = UserProfile::from(row);
-        self.bus
-            .publish(
-                "user.created",
-                &UserCreated {
-                    id: profile.id,
-                    email: profile.email.clone(),
-                    roles,
-                },
-            )
+        // The row and its event stand or fall together: the insert commits
+        // only once the bus holds `user.created`, so a bus that cannot be
+        // reached answers 503 and leaves no user without its event.
+        let profile = self
+            .db
+            .transaction(async |txn| {
+                let row = user::ActiveModel {
+                    name: Set(form.name),
+                    email: Set(normalize_email(&form.email)),
+                    password_hash: Set(password_hash),
+                    roles: Set(serde_json::to_string(&roles)?),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await
+                .map_err(email_taken)?;
+                let profile = UserProfile::from(row);
+                self.bus
+                    .publish(
+                        "user.created",
+                        &UserCreated {
+                            id: profile.id,
+                            email: profile.email.clone(),
+                            roles,
+                        },
+                    )
+                    .await?;
+                Ok(profile)
+            })
             .await?;
         Ok(Created::new(profile))
     }
