@@ -27,6 +27,8 @@ mod guide {}
 mod http {}
 #[doc = include_str!("../docs/observability.md")]
 mod observability {}
+#[doc = include_str!("../docs/reliability.md")]
+mod reliability {}
 #[doc = include_str!("../docs/scheduler.md")]
 mod scheduler {}
 #[doc = include_str!("../docs/state.md")]

@@ -6,9 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use microcore_test_support::proxy::Proxy;
 use serde_json::{Value, json};
 use support::app::{Backend, TestApp};
-use support::proxy::Proxy;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_database_gives_503_then_recovers() {

@@ -5,9 +5,9 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::{Request, StatusCode, header};
+use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -47,7 +47,7 @@ pub(crate) struct Answer {
 
 /// An open connection.
 pub(crate) struct Conn {
-    sender: SendRequest<Empty<Bytes>>,
+    sender: SendRequest<Full<Bytes>>,
     host: String,
 }
 
@@ -76,8 +76,35 @@ impl Conn {
             request = request.header(header::AUTHORIZATION, bearer.as_str());
         }
         let request = request
-            .body(Empty::new())
+            .body(Full::default())
             .map_err(|e| format!("bad request: {e}"))?;
+        self.exchange(request).await
+    }
+
+    /// Sends `body` as JSON with `method` to `path` (a bearer token if
+    /// given) and reads the whole answer.
+    pub(crate) async fn send_json(
+        &mut self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Bytes,
+    ) -> Result<Answer, String> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, self.host.as_str())
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = bearer {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|e| format!("bad request: {e}"))?;
+        self.exchange(request).await
+    }
+
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Answer, String> {
         self.sender
             .ready()
             .await

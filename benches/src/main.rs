@@ -13,12 +13,21 @@
 //! - `soak`: the example app for 60 s under saturating load.
 //! - `bus`: the event bus against raw tokio channels, and on SQLite, Redis
 //!   Streams and NATS JetStream (issues 5 and 6).
+//! - `revocation`: instructions of the revocation check, alone and against
+//!   a whole authenticated request (issue 19).
+//! - `faults`: the soak with faults (issue 19): mixed traffic with NATS,
+//!   Redis and PostgreSQL behind proxies cut in turn; events lost. Run by
+//!   `scripts/soak`, which fails when an event is lost.
+//! - `auth`: 200 clients registering and logging in for 30 s while a probe
+//!   times `/ping` (issue 19): the bound on password hashing.
 //! - `all`: every one of them, in that order.
 
+mod auth_load;
 mod boot;
 mod bus;
 mod callgrind;
 mod client;
+mod faults;
 mod fixtures;
 mod http;
 mod load;
@@ -26,6 +35,7 @@ mod metrics;
 mod paths;
 mod project;
 mod report;
+mod revocation;
 mod server;
 mod soak;
 mod stats;
@@ -85,6 +95,28 @@ struct Cli {
     /// `redis`, `nats`), one round, e.g. to profile it under callgrind.
     #[arg(long, global = true)]
     bus_only: Option<String>,
+    /// Concurrent attackers of the `auth` benchmark.
+    #[arg(long, default_value_t = 200, global = true)]
+    auth_clients: usize,
+    /// Seconds of the `auth` benchmark.
+    #[arg(long, default_value_t = 30, global = true)]
+    auth_secs: u64,
+    /// `DATABASE_URL` of the app in the `auth` benchmark (default: a SQLite
+    /// file of its own).
+    #[arg(long, global = true)]
+    auth_database_url: Option<String>,
+    /// Seconds of mixed traffic in the `faults` soak.
+    #[arg(long, default_value_t = 600, global = true)]
+    faults_secs: u64,
+    /// Concurrent users of the `faults` soak.
+    #[arg(long, default_value_t = 4, global = true)]
+    faults_users: usize,
+    /// Checks the hidden `revocation-probe` runs.
+    #[arg(long, default_value_t = 0, global = true, hide = true)]
+    probe_calls: u64,
+    /// Revoked tokens (and as many users) in the hidden probe's table.
+    #[arg(long, default_value_t = 0, global = true, hide = true)]
+    probe_revoked: u64,
     /// Print the tables without touching docs/benchmarks.md.
     #[arg(long, global = true)]
     no_doc: bool,
@@ -104,6 +136,16 @@ enum Which {
     Soak,
     /// The event bus against raw tokio channels, and on SQLite, Redis and NATS.
     Bus,
+    /// Registrations and logins in parallel against `/ping` latency and memory.
+    Auth,
+    /// Instructions of the revocation check, alone and in a request.
+    Revocation,
+    /// The soak with faults: events lost while NATS, Redis and PostgreSQL
+    /// are cut in turn (`scripts/soak`; not part of `all`).
+    Faults,
+    /// The loop `revocation` counts under valgrind (run by it, not by hand).
+    #[command(hide = true)]
+    RevocationProbe,
 }
 
 fn main() -> ExitCode {
@@ -144,7 +186,37 @@ fn bus_drivers(cli: &Cli) -> Vec<bus::Target> {
     .collect()
 }
 
+/// The soak with faults, written to docs/reliability.md; an error when an
+/// event was lost, so CI fails.
+fn faults(cli: &Cli) -> Result<(), String> {
+    let command = format!("scripts/soak --duration {}", cli.faults_secs);
+    let options = faults::Options {
+        duration: Duration::from_secs(cli.faults_secs),
+        workers: cli.faults_users,
+    };
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let outcome = runtime.block_on(faults::run(&options, &command))?;
+    if !cli.no_doc {
+        report::update_block_in(&report::reliability_path(), "faults", &outcome.block)?;
+        eprintln!(
+            "results written to {}",
+            report::reliability_path().display()
+        );
+    }
+    match outcome.lost {
+        0 => Ok(()),
+        n => Err(format!("{n} events lost")),
+    }
+}
+
 fn run(cli: &Cli) -> Result<(), String> {
+    if cli.command == Which::RevocationProbe {
+        return revocation::probe(cli.probe_calls, cli.probe_revoked);
+    }
+    if cli.command == Which::Faults {
+        return faults(cli);
+    }
     let command = format!(
         "scripts/bench {}",
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
@@ -164,6 +236,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         || wants(Which::Http)
         || wants(Which::Metrics)
         || wants(Which::Soak)
+        || wants(Which::Auth)
+        || wants(Which::Revocation)
     {
         (
             Some(paths::snapshot_binary("microcore-app", "microcore-app")?),
@@ -216,6 +290,23 @@ fn run(cli: &Cli) -> Result<(), String> {
             &command,
         ))?;
         publish("soak", &block)?;
+    }
+    if let (true, Some(app)) = (wants(Which::Auth), app) {
+        let options = auth_load::Options {
+            clients: cli.auth_clients,
+            duration: Duration::from_secs(cli.auth_secs),
+            database_url: cli.auth_database_url.clone(),
+        };
+        let block = single()?.block_on(auth_load::run(app, &options, &command))?;
+        publish("auth", &block)?;
+    }
+    if let (true, Some(app)) = (wants(Which::Revocation), app) {
+        let block = single()?.block_on(revocation::run(
+            app,
+            cli.callgrind_requests.max(1),
+            &command,
+        ))?;
+        publish("revocation", &block)?;
     }
     if wants(Which::Bus) {
         let options = bus::Options {

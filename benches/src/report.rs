@@ -70,10 +70,21 @@ pub(crate) fn doc_path() -> PathBuf {
 /// Replaces block `name` of `docs/benchmarks.md` with `content` (or
 /// appends the block when the file lacks it).
 pub(crate) fn update_block(name: &str, content: &str) -> Result<(), String> {
-    let path = doc_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    update_block_in(&doc_path(), name, content)
+}
+
+/// Replaces block `name` of the Markdown file at `path`.
+pub(crate) fn update_block_in(path: &Path, name: &str, content: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
     let updated = replace_block(&text, name, content);
-    write_atomically(&path, &updated)
+    write_atomically(path, &updated)
+}
+
+/// docs/reliability.md, where the soak with faults reports.
+pub(crate) fn reliability_path() -> PathBuf {
+    crate::paths::workspace_root()
+        .join("docs")
+        .join("reliability.md")
 }
 
 fn replace_block(text: &str, name: &str, content: &str) -> String {

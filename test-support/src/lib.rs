@@ -1,11 +1,14 @@
 //! What the workspace's test suites share: a database of its own for each
 //! test, a SQLite file in a temporary folder or a PostgreSQL database
 //! `mc_test_<random>` on the local server, dropped `WITH (FORCE)` when the
-//! test ends (even when it fails); and [`on_both_backends!`] to run one test
-//! on each.
+//! test ends (even when it fails); [`on_both_backends!`] to run one test
+//! on each; and a TCP [`proxy`] to cut a server away from the app and
+//! restore it.
 //!
 //! The server is the shared one (CI and developers alike): a test creates
 //! and drops only its own database, never stops the server.
+
+pub mod proxy;
 
 use sea_orm::{ConnectionTrait, Database, DbErr};
 

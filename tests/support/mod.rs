@@ -5,7 +5,6 @@
 pub mod app;
 pub mod browser;
 pub mod project;
-pub mod proxy;
 pub mod scrub;
 pub mod services;
 
