@@ -9,6 +9,7 @@ use crate::files::NewFiles;
 use crate::manifest::Manifest;
 use crate::names;
 use crate::plugin_file::{self, PluginSpec};
+use crate::table_file::{self, Table};
 use crate::templates::{self, render};
 
 /// `add domain <name>`: `domains/<name>/models.rs` and an empty `plugins/`.
@@ -34,13 +35,14 @@ pub(crate) fn domain(root: &Path, name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `add plugin <domain> <name> [--route ...] [--event ...]`.
+/// `add plugin <domain> <name> [--route ...] [--event ...] [--table ...]`.
 pub(crate) fn plugin(
     root: &Path,
     domain: &str,
     name: &str,
     route: Option<&str>,
     topic: Option<&str>,
+    table: Option<&str>,
 ) -> Result<(), Failure> {
     names::domain(domain)?;
     names::plugin(name)?;
@@ -50,16 +52,52 @@ pub(crate) fn plugin(
     }
     let new_domain = !root.join("domains").join(domain).exists();
     let mut files = NewFiles::default();
-    files.add(
-        format!("domains/{domain}/plugins/{name}.rs"),
-        crate::rustfmt::format(plugin_file::source(&PluginSpec {
+    let source = match table {
+        Some(table) => {
+            let Some(route) = route.as_ref().filter(|_| topic.is_none()) else {
+                return Err(Failure::usage(
+                    "--table goes with --route (and without --event): e.g. `--route \"POST /notes\" --table notes`",
+                ));
+            };
+            names::snake_case("table", table)?;
+            let table = Table::new(domain, table);
+            if names::upper_camel(name) == table.row {
+                return Err(Failure::usage(format!(
+                    "'{name}' cannot be the plugin of table '{}': its struct would hide the row type `{}` of models.rs (name it for what it does, e.g. 'create_{name}')",
+                    table.name, table.row
+                )));
+            }
+            let models = table_models(root, &table, &mut files)?;
+            let source = table_file::plugin_source(&table, name, route)?;
+            files.add(
+                format!("domains/{domain}/plugins/{name}.rs"),
+                crate::rustfmt::format(source),
+            );
+            files.write(root, Path::new(""))?;
+            if let Some(models) = models {
+                let path = root.join(format!("domains/{domain}/models.rs"));
+                std::fs::write(&path, models).map_err(|e| io("write", &path, e))?;
+                println!(
+                    "updated domains/{domain}/models.rs (the `{}` entity and `{}`)",
+                    table.name, table.row
+                );
+            }
+            None
+        }
+        None => Some(plugin_file::source(&PluginSpec {
             domain,
             name,
             route: route.as_ref(),
             topic,
         })),
-    );
-    files.write(root, Path::new(""))?;
+    };
+    if let Some(source) = source {
+        files.add(
+            format!("domains/{domain}/plugins/{name}.rs"),
+            crate::rustfmt::format(source),
+        );
+        files.write(root, Path::new(""))?;
+    }
     if new_domain {
         println!("(a new domain: domains/{domain}/)");
     }
@@ -137,28 +175,7 @@ pub(crate) fn tool(root: &Path, name: &str) -> Result<(), Failure> {
 pub(crate) fn migration(root: &Path, domain: &str, name: &str) -> Result<(), Failure> {
     names::domain(domain)?;
     names::snake_case("migration", name)?;
-    let dir = root.join("domains").join(domain).join("migrations");
-    let mut highest = 0;
-    if dir.is_dir() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| io("read", &dir, e))? {
-            let file = entry.map_err(|e| io("read", &dir, e))?.file_name();
-            let file = file.to_string_lossy();
-            let Some((number, rest)) = file.split_once('_') else {
-                continue;
-            };
-            let Ok(number) = number.parse::<u32>() else {
-                continue;
-            };
-            highest = highest.max(number);
-            let stem = rest.split('.').next().unwrap_or_default();
-            if stem == name {
-                return Err(Failure::failed(format!(
-                    "domains/{domain}/migrations/{file} already has the name '{name}': nothing was written\n  = help: name the new migration for what it changes, e.g. 'add_{name}_index'"
-                )));
-            }
-        }
-    }
-    let number = format!("{:04}", highest + 1);
+    let number = next_migration(root, domain, name)?;
     let stem = format!("{number}_{name}");
     let mut files = NewFiles::default();
     files.add(
@@ -173,4 +190,87 @@ pub(crate) fn migration(root: &Path, domain: &str, name: &str) -> Result<(), Fai
         "write its SQL before the app boots again: once applied, a migration may not change (`microcore dev` waits until the file holds a statement)"
     );
     Ok(())
+}
+
+/// The number (`0003`) of the next migration of `domain`, refusing a name
+/// one of its migrations has already.
+fn next_migration(root: &Path, domain: &str, name: &str) -> Result<String, Failure> {
+    let mut highest = 0;
+    for (file, _) in migration_files(root, domain)? {
+        let Some((number, rest)) = file.split_once('_') else {
+            continue;
+        };
+        let Ok(number) = number.parse::<u32>() else {
+            continue;
+        };
+        highest = highest.max(number);
+        let stem = rest.split('.').next().unwrap_or_default();
+        if stem == name {
+            return Err(Failure::failed(format!(
+                "domains/{domain}/migrations/{file} already has the name '{name}': nothing was written\n  = help: name the new migration for what it changes, e.g. 'add_{name}_index'"
+            )));
+        }
+    }
+    Ok(format!("{:04}", highest + 1))
+}
+
+/// Every file of `domains/<domain>/migrations/` with its text (none when
+/// the folder does not exist).
+fn migration_files(root: &Path, domain: &str) -> Result<Vec<(String, String)>, Failure> {
+    let dir = root.join("domains").join(domain).join("migrations");
+    let mut files = Vec::new();
+    if !dir.is_dir() {
+        return Ok(files);
+    }
+    for entry in std::fs::read_dir(&dir).map_err(|e| io("read", &dir, e))? {
+        let path = entry.map_err(|e| io("read", &dir, e))?.path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        files.push((
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            text,
+        ));
+    }
+    Ok(files)
+}
+
+/// For `--table`: adds the migration creating the table to `files` unless
+/// one exists, and returns the new text of `models.rs` unless it declares
+/// the table's entity already (a new `models.rs` goes in `files`).
+fn table_models(
+    root: &Path,
+    table: &Table<'_>,
+    files: &mut NewFiles,
+) -> Result<Option<String>, Failure> {
+    let domain = table.domain;
+    let sql: Vec<String> = migration_files(root, domain)?
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    if !table.is_created_by(&sql) {
+        let stem = format!("create_{}", table.name);
+        let number = next_migration(root, domain, &stem)?;
+        for (suffix, text) in table.migrations() {
+            files.add(
+                format!("domains/{domain}/migrations/{number}_{stem}{suffix}"),
+                text,
+            );
+        }
+    }
+    let path = root.join(format!("domains/{domain}/models.rs"));
+    if !path.is_file() {
+        let models = render(templates::MODELS, &[("domain", domain)]);
+        files.add(
+            format!("domains/{domain}/models.rs"),
+            table.added_to(&models),
+        );
+        return Ok(None);
+    }
+    let models = std::fs::read_to_string(&path).map_err(|e| io("read", &path, e))?;
+    if table.is_in(&models) {
+        return Ok(None);
+    }
+    Ok(Some(table.added_to(&models)))
 }

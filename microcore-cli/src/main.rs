@@ -22,6 +22,7 @@ mod names;
 mod new;
 mod plugin_file;
 mod rustfmt;
+mod table_file;
 mod templates;
 
 use std::path::PathBuf;
@@ -105,6 +106,11 @@ enum Add {
         /// Subscribe to a topic, e.g. `note.created`, with its own payload type.
         #[arg(long, value_name = "TOPIC")]
         event: Option<String>,
+        /// With --route: serve it from a table of the domain with typed
+        /// queries (portable to PostgreSQL), adding the table's migration
+        /// and its entity in models.rs when missing, e.g. `notes`.
+        #[arg(long, value_name = "TABLE")]
+        table: Option<String>,
     },
     /// A tool crate, tools/<name>, with a handle and a `#[tool]`, linked
     /// into the app and usable from plugins.
@@ -152,7 +158,15 @@ fn run(command: Command) -> Result<(), Failure> {
                     name,
                     route,
                     event,
-                } => add::plugin(&root, &domain, &name, route.as_deref(), event.as_deref()),
+                    table,
+                } => add::plugin(
+                    &root,
+                    &domain,
+                    &name,
+                    route.as_deref(),
+                    event.as_deref(),
+                    table.as_deref(),
+                ),
                 Add::Tool { name } => add::tool(&root, &name),
                 Add::Migration { domain, name } => add::migration(&root, &domain, &name),
             }

@@ -10,7 +10,8 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::failure::{Failure, io};
 
-/// The tool crates a new project links, besides the kernel. The registry
+/// The tool crates a new project links, besides the kernel. The scheduler
+/// is one: an hourly job needs no edit of a manifest. The registry
 /// and the system routes come with every app: `/system/health`,
 /// `/system/ready`, `/system/status` and `/metrics` answer from the first
 /// `cargo run`.
@@ -22,6 +23,7 @@ pub(crate) const TOOLS: &[&str] = &[
     "microcore-event-bus",
     "microcore-auth",
     "microcore-state",
+    "microcore-scheduler",
     "microcore-registry",
     "microcore-system",
 ];

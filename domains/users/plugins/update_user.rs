@@ -54,7 +54,7 @@ impl UpdateUser {
         if changes.name.is_none() && changes.email.is_none() && changes.password.is_none() {
             return Err(Error::business("No fields to update"));
         }
-        let mut row = user::ActiveModel::default();
+        let mut row = user::ActiveModel { ..Default::default() };
         if let Some(name) = changes.name {
             row.name = Set(name);
         }

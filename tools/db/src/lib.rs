@@ -58,6 +58,7 @@ mod connect;
 mod handle;
 mod migration;
 mod migrator;
+pub mod prelude;
 mod settings;
 mod split;
 mod tool;

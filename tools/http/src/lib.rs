@@ -20,6 +20,13 @@ mod tool;
 mod trace;
 mod validation;
 
+/// HTTP status codes by name, for `.with_status(StatusCode::CONFLICT.as_u16())`
+/// on an error or `.responds(..)` on a route.
+///
+/// ```
+/// assert_eq!(microcore_http::StatusCode::CREATED.as_u16(), 201);
+/// ```
+pub use axum::http::StatusCode;
 pub use extract::{Json, Path, Query, Rejection};
 pub use handle::{Http, RouteDoc, RouteInfo};
 pub use handler::{Describe, PluginFn};
