@@ -226,9 +226,8 @@ pub(crate) fn plugin_source(
             format!(
                 "        let rows = {t}::Entity::find()\n            .order_by_asc({t}::Column::Id)\n            .all(&self.db)\n            .await?;\n        Ok({reply} {{\n            items: rows.into_iter().map({row}::from).collect(),\n        }})"
             ),
-            format!(
-                "        insert(&db, \"Ada\").await;\n        let reply = plugin.execute().await.unwrap();\n        assert_eq!(reply.items.len(), 1);\n        assert_eq!(reply.items[0].name, \"Ada\");"
-            ),
+            "        insert(&db, \"Ada\").await;\n        let reply = plugin.execute().await.unwrap();\n        assert_eq!(reply.items.len(), 1);\n        assert_eq!(reply.items[0].name, \"Ada\");"
+                .to_string(),
         ),
         Action::Read => (
             format!("Answers one row of `{t}` by id, 404 when there is none"),
@@ -238,9 +237,8 @@ pub(crate) fn plugin_source(
             format!(
                 "        let row = {t}::Entity::find_by_id({param})\n            .one(&self.db)\n            .await?\n            .ok_or_else(|| Error::not_found({not_found:?}))?;\n        Ok({row}::from(row))"
             ),
-            format!(
-                "        let id = insert(&db, \"Ada\").await;\n        assert_eq!(plugin.clone().execute(Path(id)).await.unwrap().name, \"Ada\");\n        let missing = plugin.execute(Path(id + 1)).await.unwrap_err();\n        assert_eq!(missing.kind(), ErrorKind::NotFound);"
-            ),
+            "        let id = insert(&db, \"Ada\").await;\n        assert_eq!(plugin.clone().execute(Path(id)).await.unwrap().name, \"Ada\");\n        let missing = plugin.execute(Path(id + 1)).await.unwrap_err();\n        assert_eq!(missing.kind(), ErrorKind::NotFound);"
+                .to_string(),
         ),
         Action::Update => (
             format!("Renames one row of `{t}` by id, 404 when there is none"),
