@@ -39,6 +39,7 @@ pub mod error;
 pub mod graph;
 pub mod handle;
 pub mod lifecycle;
+pub mod method;
 pub mod model;
 pub mod panic;
 pub mod prelude;

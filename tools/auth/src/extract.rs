@@ -272,6 +272,8 @@ fn is_safe(method: &Method) -> bool {
 /// A route taking [`AuthUser`] needs a bearer token: documented with the
 /// bearer security scheme and its 401 answer.
 impl microcore_http::ApiArg for AuthUser {
+    type Via = microcore_http::ViaParts;
+
     fn describe(doc: &mut microcore_http::OperationDoc) {
         doc.secure();
         doc.needs(<crate::Auth as microcore::ToolHandle>::NAME, "AuthUser");
@@ -280,6 +282,8 @@ impl microcore_http::ApiArg for AuthUser {
 
 /// Optional authentication adds nothing to the document.
 impl microcore_http::ApiArg for MaybeAuthUser {
+    type Via = microcore_http::ViaParts;
+
     fn describe(doc: &mut microcore_http::OperationDoc) {
         doc.requires("optional bearer");
         doc.needs(

@@ -109,3 +109,38 @@ impl<T> Event<T> {
         &self.envelope
     }
 }
+
+/// What a subscriber's method takes: the whole [`Event<T>`], never the
+/// bare payload (read it as `event.payload`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use microcore_event_bus::{Envelope, Event, EventArg};
+///
+/// let envelope = Arc::new(Envelope::new("n", serde_json::json!(7), "app"));
+/// let event = <Event<i64> as EventArg>::decode(envelope, 1).unwrap();
+/// assert_eq!(event.payload, 7);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a subscriber takes `Event<{Self}>`, not `{Self}`",
+    label = "the method's argument must be `Event<...>`",
+    note = "write `async fn name(self: Arc<Self>, event: Event<{Self}>) -> Result<()>` and read the payload as `event.payload` (`Event` from `microcore_event_bus`)"
+)]
+pub trait EventArg: Sized {
+    /// The payload type, decoded from JSON.
+    type Payload;
+
+    /// Decodes one delivery.
+    ///
+    /// # Errors
+    /// Why the payload does not fit [`EventArg::Payload`].
+    fn decode(envelope: Arc<Envelope>, attempt: u32) -> Result<Self, String>;
+}
+
+impl<T: serde::de::DeserializeOwned> EventArg for Event<T> {
+    type Payload = T;
+
+    fn decode(envelope: Arc<Envelope>, attempt: u32) -> Result<Self, String> {
+        Event::decode(envelope, attempt)
+    }
+}

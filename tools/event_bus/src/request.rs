@@ -170,7 +170,7 @@ impl Core {
             .get_or_try_init(|| async {
                 let topic = format!("{INBOX_PREFIX}{}", uuid::Uuid::new_v4());
                 let core = Arc::downgrade(self);
-                let handler: Handler = Arc::new(move |reply: Arc<Envelope>, _| {
+                let handler: Handler = Arc::new(move |(reply, _): (Arc<Envelope>, u32)| {
                     let waiter = core.upgrade().and_then(|core| {
                         let id = reply.headers.get(IN_REPLY_TO)?;
                         lock(&core.pending).remove(id)

@@ -13,16 +13,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use futures::future::BoxFuture;
+use microcore::method::Bound;
 use microcore::{Error, Result};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
 use crate::bus::{Live, draining_error, schema_of};
 use crate::topology::{PayloadSchema, Role};
 use crate::worker::Worker;
-use crate::{Envelope, Event, EventBus};
+use crate::{Envelope, EventArg, EventBus};
 use microcore::sync::lock;
 
 /// What running a handler on one delivery came to.
@@ -36,8 +35,7 @@ pub(crate) enum Outcome {
 }
 
 /// A handler with its plugin and payload type erased.
-pub(crate) type Handler =
-    Arc<dyn Fn(Arc<Envelope>, u32) -> BoxFuture<'static, Outcome> + Send + Sync>;
+pub(crate) type Handler = microcore::method::Erased<(Arc<Envelope>, u32), Outcome>;
 
 /// A running subscription, as [`EventBus::subscribe`] returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,41 +143,74 @@ impl<'a, T> IntoFuture for Subscribe<'a, T> {
     }
 }
 
-/// The default group's last part: the method's name, from its type name
-/// (`path::Welcome::on_user_created` → `on_user_created`). A closure has no
-/// name, so its group is named after the topic.
-pub(crate) fn default_group<F>(owner: &str, topic: &str) -> String {
-    let full = std::any::type_name::<F>();
-    let base = full.split('<').next().unwrap_or(full);
-    match base.rsplit("::").next() {
-        Some(name) if !name.is_empty() && !name.contains('{') => format!("{owner}.{name}"),
-        _ => format!("{owner}.{topic}"),
+/// The default group: `<plugin>.<method>`, the method's name read from
+/// its type. A closure has no name, so its group is named after the topic.
+pub(crate) fn default_group<P, F>(owner: &str, topic: &str) -> String {
+    format!("{owner}.{}", Bound::<P, F>::name().unwrap_or(topic))
+}
+
+/// What a subscription runs: a plugin method `async fn(self: Arc<Self>,
+/// event: Event<T>) -> Result<R>` (`R` is `()` for
+/// [`subscribe`](EventBus::subscribe), the reply for
+/// [`respond`](EventBus::respond)). Nothing to implement: every such
+/// method is one.
+///
+/// ```
+/// use microcore::prelude::*;
+/// use microcore_event_bus::{Event, Subscriber};
+///
+/// struct Welcome;
+/// impl Welcome {
+///     async fn on_user(self: Arc<Self>, _event: Event<serde_json::Value>) -> Result<()> { Ok(()) }
+/// }
+/// fn is_subscriber<P, A>(_: impl Subscriber<P, A, ()>) {}
+/// is_subscriber::<Welcome, _>(Welcome::on_user);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot handle events for `{P}`",
+    label = "not a subscriber",
+    note = "a subscriber is a method of the plugin taking the whole event: `async fn name(self: Arc<Self>, event: Event<T>) -> Result<()>`, where `T: serde::Deserialize` is the payload (`event.payload`)",
+    note = "`respond` takes the same method returning its reply: `-> Result<R>` where `R: serde::Serialize`"
+)]
+pub trait Subscriber<P, A, R>: Send + Sync + 'static {
+    /// Runs the method on one decoded event.
+    fn handle(&self, plugin: Arc<P>, event: A) -> impl Future<Output = Result<R>> + Send + 'static;
+}
+
+// Not recommended: the signature above says more than the bound that failed.
+#[diagnostic::do_not_recommend]
+impl<P, A, R, F, Fut> Subscriber<P, A, R> for F
+where
+    F: Fn(Arc<P>, A) -> Fut + Send + Sync + 'static,
+    A: EventArg,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+{
+    fn handle(&self, plugin: Arc<P>, event: A) -> impl Future<Output = Result<R>> + Send + 'static {
+        self(plugin, event)
     }
 }
 
 /// Erases `handler`, a method of `plugin`, into a [`Handler`]: a payload
-/// that does not decode into `T` is undecodable, an error is a failure, and
-/// `done` turns what the handler returned into the outcome.
-fn erase<P, F, T, R, Fut, D>(plugin: &Arc<P>, handler: F, done: D) -> Handler
+/// that does not decode is undecodable, an error is a failure, and `done`
+/// turns what the handler returned into the outcome.
+fn erase<P, F, A, R, D>(plugin: &Arc<P>, handler: F, done: D) -> Handler
 where
     P: Send + Sync + 'static,
-    F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R>> + Send + 'static,
-    T: DeserializeOwned + Send + 'static,
+    F: Subscriber<P, A, R> + Clone,
+    A: EventArg + Send + 'static,
     D: Fn(R) -> Outcome + Copy + Send + Sync + 'static,
 {
-    let (plugin, handler) = (plugin.clone(), Arc::new(handler));
-    Arc::new(move |envelope, attempt| {
-        let (plugin, handler) = (plugin.clone(), handler.clone());
-        Box::pin(async move {
-            match Event::<T>::decode(envelope, attempt) {
-                Err(reason) => Outcome::Undecodable(reason),
-                Ok(event) => match handler(plugin, event).await {
+    Bound::new(plugin, handler).erase(move |bound, (envelope, attempt)| async move {
+        match A::decode(envelope, attempt) {
+            Err(reason) => Outcome::Undecodable(reason),
+            Ok(event) => {
+                let (plugin, handler) = bound.parts();
+                match handler.handle(plugin, event).await {
                     Ok(value) => done(value),
                     Err(e) => Outcome::Failed(e),
-                },
+                }
             }
-        })
+        }
     })
 }
 
@@ -192,19 +223,18 @@ impl EventBus {
     /// that does not decode into it is a dead letter with the reason. A
     /// handler error is retried with exponential backoff, then becomes a
     /// dead letter and an `event.delivery.failed` event.
-    pub fn subscribe<P, F, T, Fut>(
+    pub fn subscribe<P, F, A>(
         &self,
         topic: &str,
         plugin: &Arc<P>,
         handler: F,
-    ) -> Subscribe<'_, T>
+    ) -> Subscribe<'_, A::Payload>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
-        T: DeserializeOwned + Send + 'static,
+        F: Subscriber<P, A, ()> + Clone,
+        A: EventArg + Send + 'static,
     {
-        let group = default_group::<F>(self.owner, topic);
+        let group = default_group::<P, F>(self.owner, topic);
         let erased = erase(plugin, handler, |()| Outcome::Done(None));
         self.prepare(topic, group, erased, false)
     }
@@ -237,20 +267,19 @@ impl EventBus {
     /// assert_eq!(sum, 5);
     /// # Ok(()) }
     /// ```
-    pub fn respond<P, F, T, R, Fut>(
+    pub fn respond<P, F, A, R>(
         &self,
         topic: &str,
         plugin: &Arc<P>,
         handler: F,
-    ) -> Subscribe<'_, T>
+    ) -> Subscribe<'_, A::Payload>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, Event<T>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R>> + Send + 'static,
-        T: DeserializeOwned + Send + 'static,
+        F: Subscriber<P, A, R> + Clone,
+        A: EventArg + Send + 'static,
         R: Serialize,
     {
-        let group = default_group::<F>(self.owner, topic);
+        let group = default_group::<P, F>(self.owner, topic);
         let erased = erase(plugin, handler, |reply: R| {
             match serde_json::to_value(&reply) {
                 Ok(value) => Outcome::Done(Some(value)),
@@ -345,6 +374,7 @@ impl EventBus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Event;
 
     struct Welcome;
     impl Welcome {
@@ -354,7 +384,7 @@ mod tests {
     }
 
     fn group_of<F>(_: F) -> String {
-        default_group::<F>("users.Welcome", "user.created")
+        default_group::<Welcome, F>("users.Welcome", "user.created")
     }
 
     #[test]

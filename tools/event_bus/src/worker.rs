@@ -118,7 +118,7 @@ impl Worker {
             self.bury(&delivery, &why).await;
             return;
         }
-        let run = (self.handler)(envelope.clone(), delivery.attempt);
+        let run = (self.handler)((envelope.clone(), delivery.attempt));
         let outcome = causal::within(&envelope, AssertUnwindSafe(run).catch_unwind())
             .await
             .unwrap_or_else(|panic| {

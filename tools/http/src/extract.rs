@@ -41,9 +41,34 @@ pub struct Query<T>(pub T);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
 
+/// What a [`Json<T>`] body or a [`Query<T>`] decodes into: a type that
+/// deserializes and validates. Nothing to implement: derive both.
+///
+/// ```
+/// use microcore_http::{JsonBody, Validate};
+///
+/// #[derive(serde::Deserialize, Validate)]
+/// struct Rename {
+///     #[validate(length(min = 1))]
+///     name: String,
+/// }
+/// fn is_body<T: JsonBody>() {}
+/// is_body::<Rename>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from a request: it must derive `Deserialize` and `Validate`",
+    label = "the type inside `Json<...>` or `Query<...>`",
+    note = "add `#[derive(serde::Deserialize, microcore_http::Validate)]` (and `microcore_http::ToSchema` for OpenAPI) to `{Self}`; a field without rules needs no `#[validate(...)]`"
+)]
+pub trait JsonBody: DeserializeOwned + validator::Validate {}
+
+// Not recommended: the note above names both derives, the failed bound one.
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + validator::Validate> JsonBody for T {}
+
 impl<T, S> FromRequest<S> for Json<T>
 where
-    T: DeserializeOwned + validator::Validate,
+    T: JsonBody,
     S: Send + Sync,
 {
     type Rejection = Rejection;
@@ -96,7 +121,7 @@ where
 
 impl<T, S> FromRequestParts<S> for Query<T>
 where
-    T: DeserializeOwned + validator::Validate,
+    T: JsonBody,
     S: Send + Sync,
 {
     type Rejection = Rejection;

@@ -12,7 +12,9 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use microcore::ToolHandle;
 
-use crate::handler::{Describe, PluginFn};
+use microcore::method::Bound;
+
+use crate::handler::{Describe, PluginFn, RouteHandler};
 use crate::openapi::OperationDoc;
 
 /// One registered route.
@@ -148,7 +150,7 @@ macro_rules! method_fns {
             pub fn $fn_name<P, F, T>(&self, path: &str, plugin: &Arc<P>, handler: F) -> RouteDoc<'_>
             where
                 P: Send + Sync + 'static,
-                F: Clone + Send + Sync + 'static,
+                F: RouteHandler<P, T> + Clone + Send + Sync + 'static,
                 PluginFn<P, F>: Handler<T, ()> + Describe<T>,
                 T: 'static,
             {
@@ -289,19 +291,16 @@ impl Http {
     ) -> RouteDoc<'_>
     where
         P: Send + Sync + 'static,
-        F: Clone + Send + Sync + 'static,
+        F: RouteHandler<P, T> + Clone + Send + Sync + 'static,
         PluginFn<P, F>: Handler<T, ()> + Describe<T>,
         T: 'static,
     {
         let mut doc = OperationDoc::default();
         <PluginFn<P, F> as Describe<T>>::describe(&mut doc);
         self.declare_needs(name, path, &doc, site);
-        doc.operation_id =
-            Some(format!("{}.{}", self.owner, handler_name::<F>()).replace('.', "_"));
-        let handler = PluginFn {
-            plugin: plugin.clone(),
-            f,
-        };
+        let method = Bound::<P, F>::name().unwrap_or("handler");
+        doc.operation_id = Some(format!("{}.{method}", self.owner).replace('.', "_"));
+        let handler = PluginFn(Bound::new(plugin, f));
         self.push(name, path, on(filter, handler), doc, site)
     }
 
@@ -478,12 +477,6 @@ impl Http {
     pub fn openapi(&self) -> Option<utoipa::openapi::OpenApi> {
         self.shared.document.get().cloned()
     }
-}
-
-/// The method name of a handler (`execute` for `ListUsers::execute`).
-fn handler_name<F>() -> &'static str {
-    let full = std::any::type_name::<F>();
-    full.rsplit("::").next().unwrap_or(full)
 }
 
 /// Refines the OpenAPI entry of the route just registered.

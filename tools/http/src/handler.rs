@@ -2,9 +2,17 @@
 //!
 //! A route's handler is a plugin method, `async fn(self: Arc<Self>, ...)`,
 //! whose other arguments are axum extractors (the last one may consume the
-//! body). [`PluginFn`] pairs the method with the plugin instance and
-//! implements axum's `Handler` for every arity up to eight, mirroring
-//! axum's own impls, so extraction costs exactly what it costs in axum.
+//! body). [`PluginFn`] is the method bound to its plugin
+//! ([`Bound`], the kernel's binder) and implements axum's `Handler` for
+//! every arity up to eight, mirroring axum's own impls, so extraction costs
+//! exactly what it costs in axum.
+//!
+//! The traits are shaped for the compiler's messages: [`RouteHandler`]
+//! fixes the arguments from the method's signature alone, and each
+//! argument says through [`ApiArg::Via`] how it is extracted, so a
+//! mistake is reported at the argument or the reply type that is wrong,
+//! with a note naming the derive to add, not as "`Handler` is not
+//! implemented".
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,9 +20,65 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
+use microcore::method::Bound;
 
 use crate::openapi::{ApiArg, ApiReply, OperationDoc};
 use crate::reply::IntoReply;
+
+/// A plugin method that can serve a route: `async fn name(self: Arc<Self>,
+/// <extractors>) -> Result<T>`, with up to eight extractors. Nothing to
+/// implement: every method of that shape is one.
+///
+/// ```
+/// use microcore::prelude::*;
+/// use microcore_http::{Path, RouteHandler};
+///
+/// struct GetUser;
+/// impl GetUser {
+///     async fn execute(self: Arc<Self>, Path(id): Path<i64>) -> Result<i64> { Ok(id) }
+/// }
+/// fn is_route<P, T>(_: impl RouteHandler<P, T>) {}
+/// is_route::<GetUser, _>(GetUser::execute);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot serve a route of `{P}`",
+    label = "not a route handler",
+    note = "a route's handler is a method of the plugin: `async fn name(self: Arc<Self>, <up to 8 extractors>) -> Result<T>`",
+    note = "extractors: `Path<T>`, `Query<T>`, `AuthUser`, `HeaderMap`, ... and, last, the body `Json<T>`"
+)]
+pub trait RouteHandler<P, T> {}
+
+/// How an argument is extracted: from the request's head.
+#[derive(Debug)]
+pub enum ViaParts {}
+
+/// How an argument is extracted: it consumes the body, so it comes last.
+#[derive(Debug)]
+pub enum ViaBody {}
+
+/// An argument extracted `via` [`ViaParts`] or [`ViaBody`], picked by
+/// [`ApiArg::Via`] so the compiler never has to guess.
+pub trait Extract<Via>: Sized {
+    /// Extracts the argument; the rejection is the error response.
+    fn extract(request: Request) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+impl<T: FromRequestParts<()>> Extract<ViaParts> for T {
+    async fn extract(request: Request) -> Result<Self, Response> {
+        let (mut parts, _) = request.into_parts();
+        T::from_request_parts(&mut parts, &())
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl<T: FromRequest<()>> Extract<ViaBody> for T {
+    async fn extract(request: Request) -> Result<Self, Response> {
+        T::from_request(request, &())
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
 
 /// A plugin method that documents itself in OpenAPI: each argument's
 /// [`ApiArg`] and the return type's [`ApiReply`].
@@ -23,23 +87,19 @@ pub trait Describe<T> {
     fn describe(doc: &mut OperationDoc);
 }
 
-/// A plugin method bound to its plugin.
+/// A plugin method bound to its plugin, as axum calls it.
 #[derive(Debug)]
-pub struct PluginFn<P, F> {
-    pub(crate) plugin: Arc<P>,
-    pub(crate) f: F,
-}
+pub struct PluginFn<P, F>(pub(crate) Bound<P, F>);
 
 impl<P, F: Clone> Clone for PluginFn<P, F> {
     fn clone(&self) -> Self {
-        Self {
-            plugin: self.plugin.clone(),
-            f: self.f.clone(),
-        }
+        Self(self.0.clone())
     }
 }
 
-impl<P, F, Fut, R> axum::handler::Handler<((),), ()> for PluginFn<P, F>
+impl<P, F, Fut> RouteHandler<P, ()> for F where F: Fn(Arc<P>) -> Fut {}
+
+impl<P, F, Fut, R> axum::handler::Handler<(), ()> for PluginFn<P, F>
 where
     P: Send + Sync + 'static,
     F: Fn(Arc<P>) -> Fut + Clone + Send + Sync + 'static,
@@ -49,11 +109,14 @@ where
     type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
     fn call(self, _req: Request, _state: ()) -> Self::Future {
-        Box::pin(async move { (self.f)(self.plugin).await.into_reply() })
+        Box::pin(async move {
+            let (plugin, method) = self.0.parts();
+            method(plugin).await.into_reply()
+        })
     }
 }
 
-impl<P, F, Fut, R> Describe<((),)> for PluginFn<P, F>
+impl<P, F, Fut, R> Describe<()> for PluginFn<P, F>
 where
     F: Fn(Arc<P>) -> Fut,
     Fut: Future<Output = R>,
@@ -66,8 +129,14 @@ where
 
 macro_rules! impl_plugin_handler {
     ([$($ty:ident),*], $last:ident) => {
+        impl<P, F, Fut, $($ty,)* $last> RouteHandler<P, ($($ty,)* $last,)> for F
+        where
+            F: Fn(Arc<P>, $($ty,)* $last) -> Fut,
+        {
+        }
+
         #[allow(non_snake_case)]
-        impl<P, F, Fut, R, M, $($ty,)* $last> axum::handler::Handler<(M, $($ty,)* $last,), ()>
+        impl<P, F, Fut, R, $($ty,)* $last> axum::handler::Handler<($($ty,)* $last,), ()>
             for PluginFn<P, F>
         where
             P: Send + Sync + 'static,
@@ -75,31 +144,32 @@ macro_rules! impl_plugin_handler {
             Fut: Future<Output = R> + Send,
             R: IntoReply,
             $($ty: FromRequestParts<()> + Send,)*
-            $last: FromRequest<(), M> + Send,
+            $last: ApiArg + Extract<<$last as ApiArg>::Via> + Send,
         {
             type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-            fn call(self, req: Request, state: ()) -> Self::Future {
+            fn call(self, req: Request, _state: ()) -> Self::Future {
                 Box::pin(async move {
                     #[allow(unused_mut)]
                     let (mut parts, body) = req.into_parts();
                     $(
-                        let $ty = match $ty::from_request_parts(&mut parts, &state).await {
+                        let $ty = match $ty::from_request_parts(&mut parts, &()).await {
                             Ok(value) => value,
                             Err(rejection) => return rejection.into_response(),
                         };
                     )*
                     let req = Request::from_parts(parts, body);
-                    let $last = match $last::from_request(req, &state).await {
+                    let $last = match $last::extract(req).await {
                         Ok(value) => value,
-                        Err(rejection) => return rejection.into_response(),
+                        Err(response) => return response,
                     };
-                    (self.f)(self.plugin, $($ty,)* $last).await.into_reply()
+                    let (plugin, method) = self.0.parts();
+                    method(plugin, $($ty,)* $last).await.into_reply()
                 })
             }
         }
 
-        impl<P, F, Fut, R, M, $($ty,)* $last> Describe<(M, $($ty,)* $last,)> for PluginFn<P, F>
+        impl<P, F, Fut, R, $($ty,)* $last> Describe<($($ty,)* $last,)> for PluginFn<P, F>
         where
             F: Fn(Arc<P>, $($ty,)* $last) -> Fut,
             Fut: Future<Output = R>,

@@ -27,9 +27,9 @@ mod validation;
 /// assert_eq!(microcore_http::StatusCode::CREATED.as_u16(), 201);
 /// ```
 pub use axum::http::StatusCode;
-pub use extract::{Json, Path, Query, Rejection};
+pub use extract::{Json, JsonBody, Path, Query, Rejection};
 pub use handle::{Http, RouteDoc, RouteInfo};
-pub use handler::{Describe, PluginFn};
+pub use handler::{Describe, Extract, PluginFn, RouteHandler, ViaBody, ViaParts};
 pub use layers::REQUEST_ID;
 pub use measure::{Hit, RecordHits};
 pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};

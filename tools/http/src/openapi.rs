@@ -91,18 +91,27 @@ impl OperationDoc {
 /// A handler argument that documents itself (a parameter, a body, a
 /// security requirement).
 ///
-/// Implement it for your own extractors; an extractor that adds nothing to
-/// the document implements it with an empty body:
+/// Implement it for your own extractors, saying how the argument is
+/// extracted: [`ViaParts`](crate::ViaParts) for an axum
+/// `FromRequestParts`, [`ViaBody`](crate::ViaBody) for a `FromRequest`
+/// that reads the body. An extractor that adds nothing to the document
+/// has nothing else to write:
 ///
 /// ```
 /// # struct MyExtractor;
-/// impl microcore_http::ApiArg for MyExtractor {}
+/// impl microcore_http::ApiArg for MyExtractor {
+///     type Via = microcore_http::ViaParts;
+/// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is a handler argument that microcore cannot document in OpenAPI",
-    note = "use `microcore_http::{{Json, Query, Path}}` or an auth extractor, or add `impl microcore_http::ApiArg for {Self} {{}}` (with a `describe` that adds what it needs to the operation)"
+    note = "use `microcore_http::{{Json, Query, Path}}` or an auth extractor, or add `impl microcore_http::ApiArg for {Self} {{ type Via = microcore_http::ViaParts; }}` (`ViaBody` if it reads the body; a `describe` may add what it needs to the operation)"
 )]
 pub trait ApiArg {
+    /// How the argument is extracted: [`ViaParts`](crate::ViaParts) or
+    /// [`ViaBody`](crate::ViaBody).
+    type Via;
+
     /// Adds this argument's part of the operation.
     fn describe(doc: &mut OperationDoc) {
         let _ = doc;
@@ -151,6 +160,7 @@ impl ApiReply for axum::response::Response {
 }
 
 impl<T: ToSchema> ApiArg for Json<T> {
+    type Via = crate::ViaBody;
     fn describe(doc: &mut OperationDoc) {
         let schema = doc.schema::<T>();
         doc.body = Some(
@@ -170,6 +180,7 @@ impl<T: ToSchema> ApiArg for Json<T> {
 }
 
 impl<T: IntoParams> ApiArg for Query<T> {
+    type Via = crate::ViaParts;
     fn describe(doc: &mut OperationDoc) {
         doc.parameters
             .extend(T::into_params(|| Some(ParameterIn::Query)));
@@ -178,17 +189,28 @@ impl<T: IntoParams> ApiArg for Query<T> {
 }
 
 impl<T: PartialSchema> ApiArg for Path<T> {
+    type Via = crate::ViaParts;
     fn describe(doc: &mut OperationDoc) {
         doc.path_schema = Some(T::schema());
         doc.error(422, "Invalid path parameter");
     }
 }
 
-impl ApiArg for axum::http::HeaderMap {}
-impl ApiArg for axum::http::Method {}
-impl ApiArg for axum::http::Uri {}
-impl<T> ApiArg for axum::Extension<T> {}
-impl ApiArg for axum::extract::ws::WebSocketUpgrade {}
+impl ApiArg for axum::http::HeaderMap {
+    type Via = crate::ViaParts;
+}
+impl ApiArg for axum::http::Method {
+    type Via = crate::ViaParts;
+}
+impl ApiArg for axum::http::Uri {
+    type Via = crate::ViaParts;
+}
+impl<T> ApiArg for axum::Extension<T> {
+    type Via = crate::ViaParts;
+}
+impl ApiArg for axum::extract::ws::WebSocketUpgrade {
+    type Via = crate::ViaParts;
+}
 
 /// `{"success": true, "data": …}` (or without `data`).
 fn success_envelope(data: Option<RefOr<Schema>>) -> RefOr<Schema> {

@@ -8,6 +8,11 @@ use serde::Serialize;
 
 /// What a handler may return: `Result<T, Error>` where `T` is
 /// [`Serialize`] (sent as `data`), `()` (no `data`), or a [`Reply`].
+#[diagnostic::on_unimplemented(
+    message = "a route handler cannot return `{Self}`",
+    label = "the handler's return type",
+    note = "return `Result<T>` (microcore's `Result`), where `T` derives `serde::Serialize` and `microcore_http::ToSchema`; `Result<Created<T>>` answers 201"
+)]
 pub trait IntoReply {
     /// The HTTP response.
     fn into_reply(self) -> Response;
@@ -70,12 +75,20 @@ impl<T: Serialize, const STATUS: u16> Reply<T, STATUS> {
     }
 }
 
-/// A success body as it goes in the envelope.
+/// A success body as it goes in the envelope: any `Serialize` type, or a
+/// [`Reply`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a reply: it does not implement `Serialize`",
+    label = "the handler's success type",
+    note = "add `#[derive(serde::Serialize, microcore_http::ToSchema)]` to `{Self}` (the `data` of the JSON envelope, documented in OpenAPI), or return `Result<()>` for no data"
+)]
 pub trait ReplyBody {
     /// The HTTP response.
     fn into_response(self) -> Response;
 }
 
+// Not recommended: the note above names the derives, the failed bound one.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize> ReplyBody for T {
     fn into_response(self) -> Response {
         success(StatusCode::OK, &self)

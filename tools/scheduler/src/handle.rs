@@ -1,7 +1,6 @@
 //! [`Scheduler`], what a plugin holds: declare cron and one-shot jobs whose
 //! handlers are the plugin's own methods; look at how they went.
 
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use microcore::sync::lock;
@@ -15,9 +14,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::cron::Schedule;
-use crate::handlers::{CronJob, Jobs, erase};
+use crate::handlers::{CronJob, JobHandler, Jobs, erase};
 use crate::store::Store;
-use crate::{JobRecord, JobRun, SchedulerSettings, runner};
+use crate::{JobRecord, SchedulerSettings, runner};
 
 /// The scheduler, as a plugin sees it.
 ///
@@ -244,11 +243,10 @@ impl Scheduler {
     /// An invalid expression (or one that never fires), a name declared
     /// twice, or another function already registered under this handler's
     /// key.
-    pub fn cron<P, F, Fut>(&self, name: &str, expr: &str, plugin: &Arc<P>, handler: F) -> Result<()>
+    pub fn cron<P, F, A>(&self, name: &str, expr: &str, plugin: &Arc<P>, handler: F) -> Result<()>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, JobRun) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: JobHandler<P, A> + Clone,
     {
         check_name(name)?;
         let schedule = Schedule::parse(name, expr)?;
@@ -301,7 +299,7 @@ impl Scheduler {
     /// # Errors
     /// The database cannot be reached (503), or another function is
     /// already registered under this handler's key.
-    pub async fn at<P, F, Fut>(
+    pub async fn at<P, F, A>(
         &self,
         name: &str,
         time: DateTime<Utc>,
@@ -310,8 +308,7 @@ impl Scheduler {
     ) -> Result<bool>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, JobRun) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: JobHandler<P, A> + Clone,
     {
         check_name(name)?;
         let (key, registered) = erase(self.owner, name, plugin, handler);
@@ -352,7 +349,7 @@ impl Scheduler {
     ///
     /// # Errors
     /// As [`Scheduler::at`].
-    pub async fn after<P, F, Fut>(
+    pub async fn after<P, F, A>(
         &self,
         name: &str,
         delay: Duration,
@@ -361,8 +358,7 @@ impl Scheduler {
     ) -> Result<bool>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, JobRun) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: JobHandler<P, A> + Clone,
     {
         let delay = chrono::TimeDelta::from_std(delay).map_err(|_| {
             Error::internal(format!(
@@ -402,11 +398,10 @@ impl Scheduler {
     ///
     /// # Errors
     /// Another function is already registered under this handler's key.
-    pub fn handler<P, F, Fut>(&self, plugin: &Arc<P>, handler: F) -> Result<()>
+    pub fn handler<P, F, A>(&self, plugin: &Arc<P>, handler: F) -> Result<()>
     where
         P: Send + Sync + 'static,
-        F: Fn(Arc<P>, JobRun) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: JobHandler<P, A> + Clone,
     {
         let (key, registered) = erase(self.owner, "job", plugin, handler);
         self.core.jobs().add_handler(key, registered)?;

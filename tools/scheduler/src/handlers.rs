@@ -12,14 +12,51 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use microcore::method::Bound;
 use microcore::{Error, Result};
 
 use crate::JobRun;
 use crate::cron::Schedule;
 
 /// A handler with its plugin erased.
-pub(crate) type Erased = Arc<dyn Fn(JobRun) -> BoxFuture<'static, Result<()>> + Send + Sync>;
+pub(crate) type Erased = microcore::method::Erased<JobRun, Result<()>>;
+
+/// What a job runs: a plugin method `async fn(self: Arc<Self>, run:
+/// JobRun) -> Result<()>`. Nothing to implement: every such method is one.
+///
+/// ```
+/// use microcore::prelude::*;
+/// use microcore_scheduler::{JobHandler, JobRun};
+///
+/// struct Cleanup;
+/// impl Cleanup {
+///     async fn purge(self: Arc<Self>, _run: JobRun) -> Result<()> { Ok(()) }
+/// }
+/// fn is_job<P, A>(_: impl JobHandler<P, A>) {}
+/// is_job::<Cleanup, _>(Cleanup::purge);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a job of `{P}`",
+    label = "not a job handler",
+    note = "a job runs a method of the plugin with this signature: `async fn name(self: Arc<Self>, run: JobRun) -> Result<()>` (`JobRun` from `microcore_scheduler`)"
+)]
+pub trait JobHandler<P, A>: Send + Sync + 'static {
+    /// Runs the method for one fire of the job.
+    fn run(&self, plugin: Arc<P>, run: JobRun) -> impl Future<Output = Result<()>> + Send + 'static;
+}
+
+// Not recommended: the signature above says more than the bound that failed.
+#[diagnostic::do_not_recommend]
+impl<P, A, F, Fut> JobHandler<P, A> for F
+where
+    F: Fn(Arc<P>, A) -> Fut + Send + Sync + 'static,
+    A: From<JobRun>,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    fn run(&self, plugin: Arc<P>, run: JobRun) -> impl Future<Output = Result<()>> + Send + 'static {
+        self(plugin, A::from(run))
+    }
+}
 
 /// One registered handler.
 #[derive(Clone)]
@@ -59,19 +96,9 @@ impl std::fmt::Debug for Jobs {
     }
 }
 
-/// The method's name from its type (`path::Cleanup::purge` → `purge`);
-/// `None` for a closure, which has no name.
-fn method_name<F>() -> Option<&'static str> {
-    let full = std::any::type_name::<F>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::")
-        .next()
-        .filter(|name| !name.is_empty() && !name.contains('{'))
-}
-
 /// Erases `handler` of `plugin` and names it: `<owner>.<method>`, or
 /// `<owner>.<job>` for a closure.
-pub(crate) fn erase<P, F, Fut>(
+pub(crate) fn erase<P, F, A>(
     owner: &'static str,
     job: &str,
     plugin: &Arc<P>,
@@ -79,15 +106,13 @@ pub(crate) fn erase<P, F, Fut>(
 ) -> (String, Registered)
 where
     P: Send + Sync + 'static,
-    F: Fn(Arc<P>, JobRun) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<()>> + Send + 'static,
+    F: JobHandler<P, A> + Clone,
 {
-    let method = method_name::<F>();
+    let method = Bound::<P, F>::name();
     let key = format!("{owner}.{}", method.unwrap_or(job));
-    let (plugin, handler) = (plugin.clone(), Arc::new(handler));
-    let run: Erased = Arc::new(move |run| {
-        let (plugin, handler) = (plugin.clone(), handler.clone());
-        Box::pin(async move { handler(plugin, run).await })
+    let run = Bound::new(plugin, handler).erase(|bound, run| async move {
+        let (plugin, handler) = bound.parts();
+        handler.run(plugin, run).await
     });
     let registered = Registered {
         run,
@@ -159,7 +184,7 @@ mod tests {
         let (key, h) = erase("users.Cleanup", "nightly", &p, Cleanup::purge);
         assert_eq!(key, "users.Cleanup.purge");
         assert_eq!(h.method, "purge");
-        let (key, h) = erase("users.Cleanup", "nightly", &p, |_: Arc<Cleanup>, _| async {
+        let (key, h) = erase("users.Cleanup", "nightly", &p, |_: Arc<Cleanup>, _: JobRun| async {
             Ok(())
         });
         assert_eq!(key, "users.Cleanup.nightly");

@@ -73,6 +73,7 @@ mod tool;
 
 pub use cron::is_valid_cron;
 pub use handle::Scheduler;
+pub use handlers::JobHandler;
 pub use job::{JobKind, JobRecord, JobRun, JobStatus};
 pub use settings::SchedulerSettings;
 pub use store::TABLE;
