@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use microcore::sync::lock;
 
 use axum::Router;
-use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::routing::{MethodFilter, MethodRouter};
 use microcore::ToolHandle;
 
 use microcore::method::Bound;
 
-use crate::handler::{Describe, PluginFn, RouteHandler};
+use crate::handler::{Describe, PluginFn, RouteHandler, Serve};
 use crate::openapi::OperationDoc;
 
 /// One registered route.
@@ -151,7 +150,7 @@ macro_rules! method_fns {
             where
                 P: Send + Sync + 'static,
                 F: RouteHandler<P, T> + Clone + Send + Sync + 'static,
-                PluginFn<P, F>: Handler<T, ()> + Describe<T>,
+                PluginFn<P, F>: Serve<T> + Describe<T>,
                 T: 'static,
             {
                 self.on(MethodFilter::$filter, $name, path, plugin, handler, Location::caller())
@@ -292,7 +291,7 @@ impl Http {
     where
         P: Send + Sync + 'static,
         F: RouteHandler<P, T> + Clone + Send + Sync + 'static,
-        PluginFn<P, F>: Handler<T, ()> + Describe<T>,
+        PluginFn<P, F>: Serve<T> + Describe<T>,
         T: 'static,
     {
         let mut doc = OperationDoc::default();
@@ -301,7 +300,7 @@ impl Http {
         let method = Bound::<P, F>::name().unwrap_or("handler");
         doc.operation_id = Some(format!("{}.{method}", self.owner).replace('.', "_"));
         let handler = PluginFn(Bound::new(plugin, f));
-        self.push(name, path, on(filter, handler), doc, site)
+        self.push(name, path, handler.into_route(filter), doc, site)
     }
 
     /// Tells the kernel which tools this route's arguments need, so the

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
 use microcore::method::Bound;
 
 use crate::openapi::{ApiArg, ApiReply, OperationDoc};
@@ -80,6 +81,17 @@ impl<T: FromRequest<()>> Extract<ViaBody> for T {
     }
 }
 
+/// A plugin method that axum can serve: implemented wherever axum's
+/// `Handler` is, so a wrong argument is reported at that argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot serve a route",
+    note = "a route's handler is a method of the plugin: `async fn name(self: Arc<Self>, <up to 8 extractors>) -> Result<T>`"
+)]
+pub trait Serve<T> {
+    /// The method router serving this handler for `filter`.
+    fn into_route(self, filter: MethodFilter) -> MethodRouter;
+}
+
 /// A plugin method that documents itself in OpenAPI: each argument's
 /// [`ApiArg`] and the return type's [`ApiReply`].
 pub trait Describe<T> {
@@ -116,6 +128,18 @@ where
     }
 }
 
+impl<P, F, Fut, R> Serve<()> for PluginFn<P, F>
+where
+    P: Send + Sync + 'static,
+    F: Fn(Arc<P>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send,
+    R: IntoReply,
+{
+    fn into_route(self, filter: MethodFilter) -> MethodRouter {
+        axum::routing::on(filter, self)
+    }
+}
+
 impl<P, F, Fut, R> Describe<()> for PluginFn<P, F>
 where
     F: Fn(Arc<P>) -> Fut,
@@ -136,7 +160,7 @@ macro_rules! impl_plugin_handler {
         }
 
         #[allow(non_snake_case)]
-        impl<P, F, Fut, R, $($ty,)* $last> axum::handler::Handler<($($ty,)* $last,), ()>
+        impl<P, F, Fut, R, V, $($ty,)* $last> axum::handler::Handler<($($ty,)* $last,), ()>
             for PluginFn<P, F>
         where
             P: Send + Sync + 'static,
@@ -144,7 +168,7 @@ macro_rules! impl_plugin_handler {
             Fut: Future<Output = R> + Send,
             R: IntoReply,
             $($ty: FromRequestParts<()> + Send,)*
-            $last: ApiArg + Extract<<$last as ApiArg>::Via> + Send,
+            $last: ApiArg<Via = V> + Extract<V> + Send,
         {
             type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
@@ -166,6 +190,20 @@ macro_rules! impl_plugin_handler {
                     let (plugin, method) = self.0.parts();
                     method(plugin, $($ty,)* $last).await.into_reply()
                 })
+            }
+        }
+
+        impl<P, F, Fut, R, V, $($ty,)* $last> Serve<($($ty,)* $last,)> for PluginFn<P, F>
+        where
+            P: Send + Sync + 'static,
+            F: Fn(Arc<P>, $($ty,)* $last) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send,
+            R: IntoReply,
+            $($ty: FromRequestParts<()> + Send + 'static,)*
+            $last: ApiArg<Via = V> + Extract<V> + Send + 'static,
+        {
+            fn into_route(self, filter: MethodFilter) -> MethodRouter {
+                axum::routing::on(filter, self)
             }
         }
 

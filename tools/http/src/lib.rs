@@ -29,7 +29,7 @@ mod validation;
 pub use axum::http::StatusCode;
 pub use extract::{Json, JsonBody, Path, Query, Rejection};
 pub use handle::{Http, RouteDoc, RouteInfo};
-pub use handler::{Describe, Extract, PluginFn, RouteHandler, ViaBody, ViaParts};
+pub use handler::{Describe, Extract, PluginFn, RouteHandler, Serve, ViaBody, ViaParts};
 pub use layers::REQUEST_ID;
 pub use measure::{Hit, RecordHits};
 pub use openapi::{ApiArg, ApiBody, ApiReply, BEARER, OperationDoc};

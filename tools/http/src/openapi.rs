@@ -125,11 +125,18 @@ pub trait ApiReply {
 }
 
 /// A success body: its schema inside the envelope.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be documented as a reply: it does not implement `ToSchema`",
+    label = "the handler's success type",
+    note = "add `#[derive(serde::Serialize, microcore_http::ToSchema)]` to `{Self}`"
+)]
 pub trait ApiBody {
     /// The status and the `data` schema.
     fn describe(doc: &mut OperationDoc);
 }
 
+// Not recommended: the note above names the derives, the failed bound one.
+#[diagnostic::do_not_recommend]
 impl<T: ToSchema> ApiBody for T {
     fn describe(doc: &mut OperationDoc) {
         let data = (T::name() != "TupleUnit").then(|| doc.schema::<T>());

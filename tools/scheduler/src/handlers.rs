@@ -42,7 +42,8 @@ pub(crate) type Erased = microcore::method::Erased<JobRun, Result<()>>;
 )]
 pub trait JobHandler<P, A>: Send + Sync + 'static {
     /// Runs the method for one fire of the job.
-    fn run(&self, plugin: Arc<P>, run: JobRun) -> impl Future<Output = Result<()>> + Send + 'static;
+    fn run(&self, plugin: Arc<P>, run: JobRun)
+    -> impl Future<Output = Result<()>> + Send + 'static;
 }
 
 // Not recommended: the signature above says more than the bound that failed.
@@ -53,7 +54,11 @@ where
     A: From<JobRun>,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
-    fn run(&self, plugin: Arc<P>, run: JobRun) -> impl Future<Output = Result<()>> + Send + 'static {
+    fn run(
+        &self,
+        plugin: Arc<P>,
+        run: JobRun,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
         self(plugin, A::from(run))
     }
 }
@@ -184,9 +189,12 @@ mod tests {
         let (key, h) = erase("users.Cleanup", "nightly", &p, Cleanup::purge);
         assert_eq!(key, "users.Cleanup.purge");
         assert_eq!(h.method, "purge");
-        let (key, h) = erase("users.Cleanup", "nightly", &p, |_: Arc<Cleanup>, _: JobRun| async {
-            Ok(())
-        });
+        let (key, h) = erase(
+            "users.Cleanup",
+            "nightly",
+            &p,
+            |_: Arc<Cleanup>, _: JobRun| async { Ok(()) },
+        );
         assert_eq!(key, "users.Cleanup.nightly");
         assert_eq!(h.method, "job");
     }
