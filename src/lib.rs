@@ -6,18 +6,9 @@
 //! `Cargo.toml` by `build.rs`, so the linker keeps their descriptors) and
 //! hands them to the kernel. Tests use [`app`] to boot it in process.
 
+// The linked crates, then `pub fn app()`: every tool and plugin of the
+// example app (`microcore_app::app().boot()` in the tests).
 include!(concat!(env!("OUT_DIR"), "/linked.rs"));
 
 #[cfg(doctest)]
 mod guides;
-
-/// Every tool and plugin of the example app.
-///
-/// ```
-/// let app = microcore_app::app();
-/// assert!(app.plugins().iter().any(|p| p.qualified_name() == "ping.Ping"));
-/// app.check().expect("the example app's wiring is sound");
-/// ```
-pub fn app() -> microcore::App {
-    microcore::App::linked()
-}

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 /// One `extern crate <name>;` per dependency of `manifest` (an app's
 /// `Cargo.toml`, read as text) that is a path crate, directly or through
-/// `[workspace.dependencies]`.
+/// `[workspace.dependencies]`; then the app's `pub fn app()` and a test
+/// that checks its wiring.
 ///
 /// ```
 /// let manifest = r#"
@@ -22,11 +23,41 @@ use std::fmt::Write as _;
 /// assert!(out.contains("extern crate microcore_http;\nextern crate domains;\n")
 ///     || out.contains("extern crate domains;\nextern crate microcore_http;\n"));
 /// assert!(!out.contains("serde"));
+/// assert!(out.contains("pub fn app() -> ::microcore::App"));
 /// ```
 ///
 /// # Errors
 /// The manifest is not valid TOML.
 pub fn rust(manifest: &str) -> Result<String, String> {
+    let mut out = extern_crates(manifest)?;
+    out.push_str(APP_FN);
+    Ok(out)
+}
+
+/// The app's entry point and its wiring test: framework code, so it is
+/// generated rather than written into each app, and an upgrade of
+/// microcore upgrades it.
+const APP_FN: &str = r#"
+/// Every tool and plugin of the app: the descriptors of the crates named
+/// above, for `main` and the tests to boot.
+pub fn app() -> ::microcore::App {
+    ::microcore::App::linked()
+}
+
+#[cfg(test)]
+mod microcore_wiring {
+    /// Every plugin's fields name a linked tool, no two tools or plugins
+    /// share a name, no cycle: what `cargo run -- check` checks first.
+    #[test]
+    fn the_wiring_is_sound() {
+        if let Err(errors) = super::app().check() {
+            panic!("{errors}");
+        }
+    }
+}
+"#;
+
+fn extern_crates(manifest: &str) -> Result<String, String> {
     let manifest: toml::Table = manifest.parse().map_err(|e| format!("{e}"))?;
     let workspace_deps = manifest
         .get("workspace")

@@ -21,7 +21,7 @@ pub(crate) fn rust(root: &Path) -> String {
         if models.is_file() {
             let _ = writeln!(
                 out,
-                "    #[path = {:?}]\n    pub mod models;",
+                "    /// What the `{name}` domain's plugins share (`domains/{name}/models.rs`).\n    #[path = {:?}]\n    pub mod models;",
                 models.display().to_string()
             );
         }
@@ -35,9 +35,12 @@ pub(crate) fn rust(root: &Path) -> String {
         for file in files {
             let module = name_of(&file);
             let module = module.trim_end_matches(".rs");
+            // A file whose first comment is `//` rather than `//!` still
+            // has a doc: a missing_docs warning would point at this
+            // generated file, which the user never sees.
             let _ = writeln!(
                 out,
-                "        #[path = {:?}]\n        pub mod {module};",
+                "        /// The feature file `domains/{name}/plugins/{module}.rs`.\n        #[path = {:?}]\n        pub mod {module};",
                 file.display().to_string()
             );
         }

@@ -125,7 +125,13 @@ pub(crate) fn tool(root: &Path, name: &str) -> Result<(), Failure> {
     let lib = package.replace('-', "_");
     let handle = names::upper_camel(name);
     let env_prefix = name.to_ascii_uppercase();
+    let microcore = workspace.dependency_for("microcore", "tools/x")?;
+    let config = workspace.dependency_for("microcore-config", "tools/x")?;
+    let tokio = domains.dependency_for("tokio", "tools/x")?;
     let vars = [
+        ("microcore", microcore.as_str()),
+        ("microcore_config", config.as_str()),
+        ("tokio", tokio.as_str()),
         ("name", name),
         ("crate", package.as_str()),
         ("lib", lib.as_str()),
@@ -143,11 +149,14 @@ pub(crate) fn tool(root: &Path, name: &str) -> Result<(), Failure> {
     );
     files.refuse_existing(root, Path::new(""))?;
 
-    for (manifest, table) in [
-        (&workspace, "workspace.dependencies"),
-        (&workspace, "dependencies"),
-        (&domains, "dependencies"),
-    ] {
+    // An app made by `new` names its crates by path; microcore's own
+    // workspace names them once, in [workspace.dependencies].
+    let shared = workspace.has("workspace", "dependencies");
+    let mut edits = vec![(&workspace, "dependencies"), (&domains, "dependencies")];
+    if shared {
+        edits.push((&workspace, "workspace.dependencies"));
+    }
+    for (manifest, table) in edits {
         if manifest.has(table, &package) {
             return Err(Failure::failed(format!(
                 "{} already has '{package}' in [{table}]: nothing was written",
@@ -156,15 +165,22 @@ pub(crate) fn tool(root: &Path, name: &str) -> Result<(), Failure> {
         }
     }
     workspace.add_member(&format!("tools/{name}"))?;
-    workspace.add_path_dependency("workspace.dependencies", &package, &format!("tools/{name}"))?;
-    workspace.add_workspace_dependency("dependencies", &package)?;
-    domains.add_workspace_dependency("dependencies", &package)?;
+    if shared {
+        workspace.add_path_dependency(
+            "workspace.dependencies",
+            &package,
+            &format!("tools/{name}"),
+        )?;
+        workspace.add_workspace_dependency("dependencies", &package)?;
+        domains.add_workspace_dependency("dependencies", &package)?;
+    } else {
+        workspace.add_path_dependency("dependencies", &package, &format!("tools/{name}"))?;
+        domains.add_path_dependency("dependencies", &package, &format!("../tools/{name}"))?;
+    }
 
     files.write(root, Path::new(""))?;
     workspace.write()?;
-    println!(
-        "updated Cargo.toml (workspace member, [workspace.dependencies], the app's [dependencies])"
-    );
+    println!("updated Cargo.toml (workspace member, the app's [dependencies])");
     domains.write()?;
     println!("updated domains/Cargo.toml ([dependencies])");
     println!("\ntool '{name}' is linked; a plugin uses it with a field `{name}: {lib}::{handle}`");

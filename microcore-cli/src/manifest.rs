@@ -163,64 +163,54 @@ impl Checkout {
 
     /// The root `Cargo.toml` of a new project whose app package is `package`.
     pub(crate) fn root_manifest(&self, package: &str) -> Result<String, Failure> {
-        let mut workspace = Vec::new();
-        // microcore-commands: the app's command line (serve, check, ...);
-        // microcore-build: the architecture checks domains/build.rs runs.
-        for name in ["microcore", "microcore-commands", "microcore-build"]
+        // microcore-commands: the app's command line (serve, check, ...).
+        let mut app = Vec::new();
+        for name in ["microcore", "microcore-commands"]
             .into_iter()
             .chain(TOOLS.iter().copied())
         {
-            workspace.push(self.dependency_line(name)?);
+            app.push(self.dependency_line(name)?);
         }
         // The domains package is named after the app: cargo hashes a path
         // package by its path relative to the workspace, so two projects'
         // `domains` would share (and keep rebuilding) one set of artifacts
         // in a shared target dir. The key keeps the crate's name `domains`.
-        workspace.push(format!(
-            "domains = {{ path = \"domains\", package = \"{package}-domains\" }}"
-        ));
-        workspace.push(String::new());
-        for name in DOMAINS_EXTERNAL {
-            workspace.push(self.dependency_line(name)?);
-        }
-        let app: Vec<String> = ["microcore", "microcore-commands", "domains"]
-            .iter()
-            .chain(TOOLS)
-            .map(|name| format!("{name}.workspace = true"))
-            .collect();
+        app.insert(
+            2,
+            format!("domains = {{ path = \"domains\", package = \"{package}-domains\" }}"),
+        );
         Ok(crate::templates::render(
             crate::templates::ROOT_MANIFEST,
             &[
-                ("rust_version", &self.rust_version()),
-                ("microcore", &self.root.display().to_string()),
-                ("workspace_dependencies", &workspace.join("\n")),
                 ("profiles", &self.profiles()),
                 ("package", package),
                 ("features", &self.features()),
                 ("app_dependencies", &app.join("\n")),
+                ("build", &self.dependency_line("microcore-build")?),
             ],
         ))
     }
-}
 
-/// `domains/Cargo.toml` of a new project whose app package is `package`.
-pub(crate) fn domains_manifest(package: &str) -> String {
-    // The system routes are the framework's plugins, linked by the app:
-    // no domain code uses them. microcore-commands: the build script's
-    // findings register as its lints.
-    let deps: Vec<String> = ["microcore", "microcore-commands"]
-        .iter()
-        .chain(TOOLS.iter().filter(|t| **t != "microcore-system"))
-        .chain(DOMAINS_EXTERNAL)
-        .map(|name| format!("{name}.workspace = true"))
-        .collect();
-    crate::templates::render(
-        crate::templates::DOMAINS_MANIFEST,
-        &[
-            ("package", package),
-            ("domains_dependencies", &deps.join("\n")),
-        ],
-    )
+    /// `domains/Cargo.toml` of a new project whose app package is `package`.
+    pub(crate) fn domains_manifest(&self, package: &str) -> Result<String, Failure> {
+        // The system routes are the framework's plugins, linked by the app:
+        // no domain code uses them. microcore-commands: the build script's
+        // findings register as its lints.
+        let deps = ["microcore", "microcore-commands"]
+            .iter()
+            .chain(TOOLS.iter().filter(|t| **t != "microcore-system"))
+            .chain(DOMAINS_EXTERNAL)
+            .map(|name| self.dependency_line(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::templates::render(
+            crate::templates::DOMAINS_MANIFEST,
+            &[
+                ("package", package),
+                ("domains_dependencies", &deps.join("\n")),
+                ("build", &self.dependency_line("microcore-build")?),
+            ],
+        ))
+    }
 }
 
 /// A `Cargo.toml` read for editing.
@@ -328,6 +318,43 @@ impl Manifest {
         Ok(())
     }
 
+    /// `name = <spec>` for a crate at `at` (a folder beside this manifest)
+    /// that needs the dependency `name` of `[dependencies]` as this
+    /// manifest has it: `name.workspace = true` stays so, a relative path
+    /// is made relative to `at`.
+    pub(crate) fn dependency_for(&self, name: &str, at: &str) -> Result<String, Failure> {
+        let spec = self
+            .table("dependencies")
+            .and_then(|t| t.get(name))
+            .ok_or_else(|| {
+                Failure::failed(format!(
+                    "{} has no '{name}' in [dependencies]: is this a microcore app?",
+                    self.path.display()
+                ))
+            })?;
+        if spec.get("workspace").and_then(Item::as_bool) == Some(true) {
+            return Ok(format!("{name}.workspace = true"));
+        }
+        let mut spec = match spec {
+            Item::Value(Value::InlineTable(t)) => t.clone(),
+            Item::Table(t) => t.clone().into_inline_table(),
+            Item::Value(v) => return Ok(format!("{name} = {}", v.to_string().trim())),
+            _ => {
+                return Err(Failure::failed(format!(
+                    "{}: [dependencies] '{name}' is neither a version nor a table",
+                    self.path.display()
+                )));
+            }
+        };
+        if let Some(path) = spec.get("path").and_then(Value::as_str)
+            && Path::new(path).is_relative()
+        {
+            let up = "../".repeat(Path::new(at).components().count());
+            spec.insert("path", format!("{up}{path}").into());
+        }
+        Ok(format!("{name} = {}", spec.to_string().trim()))
+    }
+
     /// Where it is read from.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -348,28 +375,29 @@ mod tests {
     }
 
     #[test]
-    fn the_root_manifest_takes_versions_and_profiles_from_the_checkout() {
+    fn the_manifests_take_paths_versions_and_profiles_from_the_checkout() {
         let checkout = this_checkout();
-        let manifest = checkout.root_manifest("shop").unwrap();
-        let doc: DocumentMut = manifest.parse().unwrap();
-        let http = doc["workspace"]["dependencies"]["microcore-http"]["path"]
+        let root: DocumentMut = checkout.root_manifest("shop").unwrap().parse().unwrap();
+        let http = root["dependencies"]["microcore-http"]["path"]
             .as_str()
             .unwrap();
         assert_eq!(Path::new(http), checkout.root().join("tools/http"));
+        assert_eq!(root["package"]["name"].as_str(), Some("shop"));
         assert_eq!(
-            doc["workspace"]["dependencies"]["tokio"].to_string(),
-            checkout.manifest["workspace"]["dependencies"]["tokio"].to_string()
-        );
-        assert_eq!(doc["package"]["name"].as_str(), Some("shop"));
-        assert_eq!(
-            doc["profile"]["dev"]["debug"].as_str(),
+            root["profile"]["dev"]["debug"].as_str(),
             checkout.manifest["profile"]["dev"]["debug"].as_str()
         );
-        assert!(doc["dependencies"]["domains"]["workspace"].as_bool() == Some(true));
         assert_eq!(
-            doc["workspace"]["dependencies"]["domains"]["package"].as_str(),
+            root["dependencies"]["domains"]["package"].as_str(),
             Some("shop-domains")
         );
+        let domains: DocumentMut = checkout.domains_manifest("shop").unwrap().parse().unwrap();
+        assert_eq!(
+            domains["dependencies"]["tokio"].to_string(),
+            checkout.manifest["workspace"]["dependencies"]["tokio"].to_string()
+        );
+        assert_eq!(domains["package"]["name"].as_str(), Some("shop-domains"));
+        assert!(domains["dependencies"].get("microcore-system").is_none());
     }
 
     #[test]

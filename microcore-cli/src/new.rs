@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::failure::{Failure, io};
 use crate::files::NewFiles;
-use crate::manifest::{self, Checkout};
+use crate::manifest::Checkout;
 use crate::names;
 use crate::templates::{self, render};
 
@@ -57,7 +57,7 @@ pub(crate) fn run(dir: &Path, name: Option<&str>, microcore: &Path) -> Result<()
             ],
         ),
     );
-    files.add("domains/Cargo.toml", manifest::domains_manifest(&package));
+    files.add("domains/Cargo.toml", checkout.domains_manifest(&package)?);
     files.add("domains/build.rs", templates::DOMAINS_BUILD);
     files.add("domains/lib.rs", templates::DOMAINS_LIB);
     files.add("domains/prelude.rs", templates::DOMAINS_PRELUDE);

@@ -78,7 +78,7 @@ fn a_url_whose_backend_is_compiled_out_stops_the_boot_naming_the_feature() {
             format!("the cargo feature '{feature}' of {krate} is off"),
             format!("`cargo run --features {feature}`"),
             format!("\n          default = [\"{feature}\"]\n"),
-            format!("\n          {krate} = {{ workspace = true, features = [\"{feature}\"] }}"),
+            format!("adds features = [\"{feature}\"] in the {krate} line under [dependencies]"),
         ] {
             assert!(
                 stderr.contains(&expected),

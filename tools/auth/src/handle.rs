@@ -166,6 +166,7 @@ impl Auth {
 
     /// Builds from checked parts.
     fn assemble(key: &[u8], ttl: Duration, argon2: argon2::Params, limits: HashLimits) -> Self {
+        crate::crypto::install();
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is exact: a token is refused from the second after `exp`.
         validation.leeway = 0;

@@ -51,6 +51,7 @@
 //! ```
 
 mod cookie;
+mod crypto;
 mod extract;
 mod handle;
 mod hashing;

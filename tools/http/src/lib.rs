@@ -4,6 +4,7 @@
 
 mod access;
 mod conflicts;
+mod docs_page;
 mod extract;
 mod handle;
 mod handler;

@@ -215,6 +215,7 @@ impl ApiArg for axum::http::Uri {
 impl<T> ApiArg for axum::Extension<T> {
     type Via = crate::ViaParts;
 }
+#[cfg(feature = "ws")]
 impl ApiArg for axum::extract::ws::WebSocketUpgrade {
     type Via = crate::ViaParts;
 }

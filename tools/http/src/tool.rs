@@ -120,8 +120,7 @@ impl Tool for AxumHttp {
         );
         let _ = server.shared.document.set(api.clone());
         let owners = RouteOwners::of(&routes);
-        let mut router = build_router(routes)?
-            .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api));
+        let mut router = build_router(routes)?.merge(crate::docs_page::routes(&api)?);
         for (_, layer) in std::mem::take(&mut *lock(&server.shared.layers)) {
             router = layer(router);
         }
