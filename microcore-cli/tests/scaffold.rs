@@ -161,7 +161,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         "notes::plugins::note_created::tests::handles_note_created ... ok",
         "notes::plugins::warm_up::tests::boots ... ok",
         "tests::setup_reads_its_settings ... ok",
-        "tests::the_wiring_is_sound ... ok",
+        "microcore_wiring::the_wiring_is_sound ... ok",
     ] {
         assert!(tests.contains(test), "missing `{test}` in:\n{tests}");
     }

@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::signature::{self, Signer, Verifier};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::Algorithm;
 use sha2::{Sha256, Sha384, Sha512};
 
 static PROVIDER: CryptoProvider = CryptoProvider {
@@ -104,7 +104,7 @@ impl JwtVerifier for Hs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{Header, Validation};
+    use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 
     #[test]
     fn signs_and_verifies_each_hmac_algorithm_and_refuses_others() {
