@@ -10,10 +10,10 @@
 use std::sync::Once;
 
 use hmac::{Hmac, Mac};
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::signature::{self, Signer, Verifier};
-use jsonwebtoken::Algorithm;
 use sha2::{Sha256, Sha384, Sha512};
 
 static PROVIDER: CryptoProvider = CryptoProvider {
