@@ -15,6 +15,7 @@ use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::signature::{self, Signer, Verifier};
 use sha2::{Sha256, Sha384, Sha512};
+use subtle::ConstantTimeEq;
 
 static PROVIDER: CryptoProvider = CryptoProvider {
     signer_factory: |alg, key| Ok(Box::new(Hs::new(*alg, key.as_bytes())?)),
@@ -74,14 +75,7 @@ impl Signer<Vec<u8>> for Hs {
 impl Verifier<Vec<u8>> for Hs {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
         // Constant time, as the `hmac` crate's own `verify_slice` is.
-        let expected = self.mac(msg)?;
-        let same = expected.len() == signature.len()
-            && expected
-                .iter()
-                .zip(signature)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if same {
+        if bool::from(self.mac(msg)?.ct_eq(signature)) {
             Ok(())
         } else {
             Err(signature::Error::new())
