@@ -1,7 +1,7 @@
 //! Embeds what each domain's `models.rs` offers its plugins (public
 //! structs with their fields, enums with their variants, functions with
 //! their signatures, re-exports, trait impls): one
-//! `microcore::model::MODELS` entry per item, so `AI_CONTEXT.md` lists a
+//! `microcore_commands::model::MODELS` entry per item, so `AI_CONTEXT.md` lists a
 //! domain's shared types from the code, never a hand-kept copy.
 
 use std::fmt::Write as _;
@@ -39,9 +39,9 @@ pub(crate) fn rust(root: &Path) -> String {
         for item in items(&source) {
             let _ = writeln!(
                 out,
-                "#[::microcore::__private::linkme::distributed_slice(::microcore::model::MODELS)]\n\
+                "#[::microcore::__private::linkme::distributed_slice(::microcore_commands::model::MODELS)]\n\
                  #[linkme(crate = ::microcore::__private::linkme)]\n\
-                 static MODEL_ITEM_{order}: ::microcore::model::ModelItem = ::microcore::model::ModelItem {{ \
+                 static MODEL_ITEM_{order}: ::microcore_commands::model::ModelItem = ::microcore_commands::model::ModelItem {{ \
                  domain: {name:?}, order: {order}, path: {:?}, kind: {:?}, shape: {:?}, doc: {:?}, table: {:?} }};",
                 item.path, item.kind, item.shape, item.doc, item.table
             );

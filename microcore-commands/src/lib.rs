@@ -14,6 +14,7 @@ use microcore::graph::BootPlan;
 
 pub mod lint;
 mod memory;
+pub mod model;
 pub mod report;
 mod tool_command;
 

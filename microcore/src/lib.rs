@@ -31,7 +31,6 @@
 pub mod api;
 pub mod app;
 pub mod boot;
-pub mod cause;
 pub mod container;
 pub mod descriptor;
 pub mod diagnostic;
@@ -40,13 +39,11 @@ pub mod graph;
 pub mod handle;
 pub mod lifecycle;
 pub mod method;
-pub mod model;
 pub mod panic;
 pub mod prelude;
 pub mod registry;
 pub mod shutdown;
 pub mod sync;
-pub mod telemetry;
 
 pub use app::App;
 pub use boot::{BootError, Running};

@@ -1,6 +1,6 @@
 //! Causal ids without a line of plugin code.
 //!
-//! The kernel's [`microcore::cause`] task-local carries the id of the
+//! The [`microcore_trace::cause`] task-local carries the id of the
 //! request or event being handled; that becomes a new event's `parent_id`.
 //! The root of the chain (`correlation_id`) needs a second value: while a
 //! handler runs, the bus keeps the triggering event's correlation here. In
@@ -19,7 +19,7 @@ tokio::task_local! {
 /// work in progress, and its trace context when traces are exported.
 pub(crate) fn stamp(envelope: &mut Envelope) {
     crate::trace::inject(envelope);
-    let parent = microcore::cause::current();
+    let parent = microcore_trace::cause::current();
     let correlation = CORRELATION.try_with(Arc::clone).ok();
     envelope.correlation_id = match (&correlation, &parent) {
         (Some(root), _) => root.to_string(),
@@ -33,7 +33,7 @@ pub(crate) fn stamp(envelope: &mut Envelope) {
 pub(crate) async fn within<F: Future>(envelope: &Envelope, work: F) -> F::Output {
     let id: Arc<str> = envelope.id.as_str().into();
     let root: Arc<str> = envelope.correlation_id.as_str().into();
-    microcore::cause::scope(id, CORRELATION.scope(root, work)).await
+    microcore_trace::cause::scope(id, CORRELATION.scope(root, work)).await
 }
 
 #[cfg(test)]
@@ -43,7 +43,7 @@ mod tests {
     #[tokio::test]
     async fn chains_request_then_event_then_event() {
         let mut first = Envelope::new("a", serde_json::Value::Null, "app");
-        microcore::cause::scope("R".into(), async { stamp(&mut first) }).await;
+        microcore_trace::cause::scope("R".into(), async { stamp(&mut first) }).await;
         assert_eq!(first.parent_id.as_deref(), Some("R"));
         assert_eq!(first.correlation_id, "R");
 

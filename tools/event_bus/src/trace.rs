@@ -3,10 +3,10 @@
 //! `traceparent`, `tracestate`), which every driver carries and the durable
 //! ones store, and each delivery runs in a consumer span whose parent it is.
 //!
-//! Only when the log tool exports traces ([`microcore::telemetry`]);
+//! Only when the log tool exports traces ([`microcore_trace::telemetry`]);
 //! otherwise no header is written and no span created.
 
-use microcore::telemetry::{self, TARGET};
+use microcore_trace::telemetry::{self, TARGET};
 use tracing::Span;
 use tracing::field::Empty;
 

@@ -72,7 +72,7 @@ async fn records_what_a_plugin_published() {
 #[tokio::test]
 async fn records_the_causal_parent_of_a_publish_in_a_request() {
     let p = plugin();
-    microcore::cause::scope("request-7".into(), p.register(2, "bob@example.com"))
+    microcore_trace::cause::scope("request-7".into(), p.register(2, "bob@example.com"))
         .await
         .unwrap();
     let sent = &p.bus.published_envelopes()[0];

@@ -1,6 +1,6 @@
 //! The innermost step of the transport stack: what a handler may count on
 //! finding around it. The request's id is the causal root of whatever the
-//! handler publishes (see `microcore::cause`) and on every line it logs
+//! handler publishes (see `microcore_trace::cause`) and on every line it logs
 //! (the access line of [`crate::access`] included), and the values tools
 //! [`provide`](crate::Http::provide) (the auth tool's verifier, say) are in
 //! the request's extensions.
@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::http::Extensions;
-use microcore::cause::Scoped;
+use microcore_trace::cause::Scoped;
 use tower::{Layer, Service};
 
 use crate::access::{Asked, Logged};
@@ -86,6 +86,6 @@ where
         }
         let asked = Asked::of(&request);
         let inner = self.inner.call(request);
-        microcore::cause::request(id, Logged { inner, asked })
+        microcore_trace::cause::request(id, Logged { inner, asked })
     }
 }

@@ -1,5 +1,5 @@
 //! A server span per request, when the log tool exports traces
-//! ([`microcore::telemetry`]): `POST /users`, a child of the client's
+//! ([`microcore_trace::telemetry`]): `POST /users`, a child of the client's
 //! `traceparent` if it sent one, and the parent of whatever the handler
 //! does (its events carry it on through the bus).
 //!
@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
-use microcore::telemetry::{self, TARGET};
+use microcore_trace::telemetry::{self, TARGET};
 use tower::{Layer, Service};
 use tracing::Span;
 use tracing::field::Empty;
@@ -148,7 +148,7 @@ mod tests {
 
     use axum::body::Body;
     use axum::http::StatusCode;
-    use microcore::telemetry::Propagate;
+    use microcore_trace::telemetry::Propagate;
     use tower::ServiceExt as _;
 
     use super::*;

@@ -10,7 +10,7 @@
 //! With `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are also exported over
 //! OTLP/HTTP (`OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` or `http/json`,
 //! `OTEL_SERVICE_NAME`, ...), and the http tool and the event bus pass the
-//! trace context along ([`microcore::telemetry`]): one trace follows a
+//! trace context along ([`microcore_trace::telemetry`]): one trace follows a
 //! request through every event it causes.
 
 #[cfg(feature = "otel")]

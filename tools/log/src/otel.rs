@@ -2,7 +2,7 @@
 //!
 //! Off unless `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set: then the subscriber gets a
-//! `tracing-opentelemetry` layer, and [`microcore::telemetry`] a W3C
+//! `tracing-opentelemetry` layer, and [`microcore_trace::telemetry`] a W3C
 //! propagator, so the http tool and the event bus start creating spans and
 //! pass `traceparent` along (request headers, event headers). Everything
 //! else follows the OpenTelemetry variables: `OTEL_SERVICE_NAME`,
@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use microcore::Error;
-use microcore::telemetry::{self, Propagate};
 use microcore_config::Config;
+use microcore_trace::telemetry::{self, Propagate};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};

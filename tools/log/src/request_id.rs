@@ -1,6 +1,6 @@
 //! The request id on every JSON line logged while a request is served:
-//! `{"request_id":"…","timestamp":…}`, read from the kernel's cause
-//! ([`microcore::cause::request_id`]) that the http tool sets around each
+//! `{"request_id":"…","timestamp":…}`, read from `microcore_trace`'s cause
+//! ([`microcore_trace::cause::request_id`]) that the http tool sets around each
 //! request. No span per request: a line outside a request costs one
 //! task-local lookup, a request costs nothing it did not already pay.
 
@@ -27,7 +27,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let Some(id) = microcore::cause::request_id() else {
+        let Some(id) = microcore_trace::cause::request_id() else {
             return self.0.format_event(ctx, writer, event);
         };
         writer.write_str("{\"request_id\":")?;

@@ -1,9 +1,9 @@
 //! Installing the process-wide `tracing` subscriber.
 
 use microcore::Error;
-#[cfg(feature = "otel")]
-use microcore::telemetry::TARGET;
 use microcore_config::Config;
+#[cfg(feature = "otel")]
+use microcore_trace::telemetry::TARGET;
 #[cfg(feature = "otel")]
 use opentelemetry_sdk::trace::SdkTracer;
 use tracing_subscriber::EnvFilter;

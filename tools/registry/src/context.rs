@@ -15,8 +15,8 @@ use std::io::Write as _;
 use std::path::Path;
 
 use microcore::api::ApiBlock;
-use microcore::model::ModelItem;
 use microcore::registry::{PluginRecord, ToolRecord};
+use microcore_commands::model::ModelItem;
 use microcore_db::Migration;
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde_json::Value;
@@ -39,7 +39,7 @@ pub struct Inputs<'a> {
     pub apis: &'a [&'static ApiBlock],
     /// The embedded migrations, read for the tables.
     pub migrations: &'a [Migration],
-    /// Each domain's `models.rs` items ([`microcore::model::items`]).
+    /// Each domain's `models.rs` items ([`microcore_commands::model::items`]).
     pub models: &'a [&'static ModelItem],
     /// The OpenAPI document as JSON, for each route's input and response
     /// (`None`: routes are listed without them).

@@ -204,7 +204,7 @@ impl Registry {
             topics: &topics,
             apis: &microcore::api::blocks(),
             migrations: &microcore_db::MIGRATIONS[..],
-            models: &microcore::model::items(),
+            models: &microcore_commands::model::items(),
             openapi: openapi.as_ref(),
         })
     }

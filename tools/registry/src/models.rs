@@ -1,17 +1,17 @@
 //! The `Models` section of `AI_CONTEXT.md`: what each domain's
 //! `models.rs` shares between its plugins (entities with their table,
 //! request and response types, helper functions), one line each, as the
-//! domains crate's build script embedded them ([`microcore::model`]).
+//! domains crate's build script embedded them ([`microcore_commands::model`]).
 
 use std::fmt::Write as _;
 
-use microcore::model::ModelItem;
+use microcore_commands::model::ModelItem;
 
 /// Appends the section; `items` come sorted by domain, then source order
-/// ([`microcore::model::items`]).
+/// ([`microcore_commands::model::items`]).
 ///
 /// ```
-/// use microcore::model::ModelItem;
+/// use microcore_commands::model::ModelItem;
 ///
 /// let row = ModelItem { domain: "notes", order: 0, path: "note::Model", kind: "struct",
 ///     shape: "{id: i64}", doc: "One row.", table: Some("notes") };

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
-use microcore::cause;
+use microcore_trace::cause;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;

@@ -408,7 +408,7 @@ pub async fn causal_ids_chain_through_a_handler<H: Harness>() {
     bus.subscribe(&first, &relay, Probe::relay).await.unwrap();
     bus.subscribe(&second, &end, Probe::record).await.unwrap();
 
-    let root = microcore::cause::scope("request-R".into(), async {
+    let root = microcore_trace::cause::scope("request-R".into(), async {
         bus.publish(&first, &json!({"step": 1})).await.unwrap()
     })
     .await;

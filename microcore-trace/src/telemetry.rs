@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
-//! use microcore::telemetry;
+//! use microcore_trace::telemetry;
 //!
 //! // Only create a span when someone exports it.
 //! let span = if telemetry::enabled() {
@@ -36,13 +36,13 @@ use tracing::Span;
 
 /// The `tracing` target of the framework's own spans (HTTP server, event
 /// handlers): the log tool exports them and keeps them out of the log lines.
-pub const TARGET: &str = "microcore::telemetry";
+pub const TARGET: &str = "microcore_trace::telemetry";
 
 /// Moves a trace context between spans and text headers; the log tool
 /// implements it with OpenTelemetry's W3C propagator.
 ///
 /// ```
-/// use microcore::telemetry::Propagate;
+/// use microcore_trace::telemetry::Propagate;
 ///
 /// /// Passes a fixed `traceparent` on, and never sets a parent.
 /// #[derive(Debug)]
@@ -71,7 +71,7 @@ static PROPAGATOR: OnceLock<Box<dyn Propagate>> = OnceLock::new();
 /// exports traces.
 ///
 /// ```
-/// # use microcore::telemetry::{self, Propagate};
+/// # use microcore_trace::telemetry::{self, Propagate};
 /// # #[derive(Debug)] struct Off;
 /// # impl Propagate for Off {
 /// #     fn inject(&self, _: &tracing::Span, _: &mut dyn FnMut(&str, String)) {}
@@ -109,7 +109,7 @@ pub fn inject(set: &mut dyn FnMut(&str, String)) {
 ///
 /// let headers = BTreeMap::from([("traceparent".to_string(), "not a context".to_string())]);
 /// let span = tracing::Span::none();
-/// microcore::telemetry::extract_into(&span, &|name| headers.get(name).map(String::as_str));
+/// microcore_trace::telemetry::extract_into(&span, &|name| headers.get(name).map(String::as_str));
 /// ```
 pub fn extract_into<'a>(span: &Span, get: &dyn Fn(&str) -> Option<&'a str>) {
     if let Some(propagator) = PROPAGATOR.get() {

@@ -26,7 +26,7 @@ pub struct Cause {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use microcore::cause;
+/// use microcore_trace::cause;
 /// let seen = cause::scope("req-1".into(), async { cause::current() }).await;
 /// assert_eq!(seen.as_deref(), Some("req-1"));
 /// assert_eq!(cause::current(), None);
@@ -44,7 +44,7 @@ pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<Cause, F>;
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use microcore::cause;
+/// use microcore_trace::cause;
 /// let work: cause::Scoped<_> = cause::scoped("req-2".into(), async { cause::current() });
 /// assert_eq!(work.await.as_deref(), Some("req-2"));
 /// # }
@@ -57,7 +57,7 @@ pub fn scoped<F: Future>(id: Arc<str>, work: F) -> Scoped<F> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use microcore::cause;
+/// use microcore_trace::cause;
 /// let seen = cause::request("req-3".into(), async { cause::request_id() }).await;
 /// assert_eq!(seen.as_deref(), Some("req-3"));
 /// let event = cause::scope("evt-1".into(), async { cause::request_id() }).await;

@@ -2,12 +2,14 @@
 //! `models.rs` (entities, payload and response types, helper functions),
 //! as the build script of the domains crate reads them
 //! (`microcore_build::domains()`), so `AI_CONTEXT.md` can list them without
-//! the source at hand.
+//! the source at hand. Kept here, beside the build script's lint findings
+//! ([`crate::lint::BUILT_FINDINGS`]): both are what the build embeds in the
+//! binary, and the domains crate always depends on this crate.
 
 /// One public item of a domain's `models.rs`.
 ///
 /// ```
-/// use microcore::model::{MODELS, ModelItem};
+/// use microcore_commands::model::{MODELS, ModelItem};
 ///
 /// #[microcore::__private::linkme::distributed_slice(MODELS)]
 /// #[linkme(crate = microcore::__private::linkme)]
@@ -20,7 +22,7 @@
 ///     doc: "One note.",
 ///     table: None,
 /// };
-/// assert!(microcore::model::items().iter().any(|m| m.path == "Note"));
+/// assert!(microcore_commands::model::items().iter().any(|m| m.path == "Note"));
 /// ```
 #[derive(Debug)]
 pub struct ModelItem {
