@@ -174,11 +174,13 @@ async fn a_dropped_in_file_is_served_and_wiring_mistakes_are_all_reported() {
     assert_eq!(check.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(
-        stderr.contains("domains/hello/plugins/send_welcome.rs:14: field 'mailer' of plugin 'hello.SendWelcome' needs tool 'mailer'"),
+        stderr.contains("field 'mailer' of plugin 'hello.SendWelcome' needs tool 'mailer'")
+            && stderr.contains("--> domains/hello/plugins/send_welcome.rs:14"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("domains/ping/plugins/cached_ping.rs:13: field 'cache' of plugin 'ping.CachedPing' needs tool 'cache'"),
+        stderr.contains("field 'cache' of plugin 'ping.CachedPing' needs tool 'cache'")
+            && stderr.contains("--> domains/ping/plugins/cached_ping.rs:13"),
         "{stderr}"
     );
     assert!(stderr.contains("found 2 problems"), "{stderr}");

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::lint::{Finding, Severity};
 use microcore::BootError;
 use microcore::diagnostic::{Diagnostic, Span};
-use microcore::graph::{WiringError, WiringErrors};
+use microcore::graph::WiringErrors;
 
 /// The version of the document's schema: bumped when a field changes
 /// meaning or goes away (a new field does not bump it).
@@ -133,9 +133,14 @@ fn place(span: &Span) -> Place {
     Place {
         file: span.file.clone(),
         line: Some(span.line),
-        column: Some(span.column),
+        column: column(span),
         label: span.label.clone(),
     }
+}
+
+/// A span's column, `None` when only its line is known.
+fn column(span: &Span) -> Option<u32> {
+    (span.column > 0).then_some(span.column)
 }
 
 /// A collision (or another problem) in what the plugins registered.
@@ -146,7 +151,7 @@ pub fn diagnostic(d: &Diagnostic) -> Entry {
         message: d.message.clone(),
         file: Some(d.at.file.clone()),
         line: Some(d.at.line),
-        column: Some(d.at.column),
+        column: column(&d.at),
         help: Some(d.help.clone()),
         related: d.related.iter().map(place).collect(),
         origin: "boot".into(),
@@ -189,84 +194,11 @@ pub fn finding(f: &Finding) -> Entry {
 
 /// Every wiring mistake, each at the field or declaration to change.
 pub fn wiring(errors: &WiringErrors) -> Vec<Entry> {
-    errors.0.iter().map(wiring_error).collect()
-}
-
-fn wiring_error(e: &WiringError) -> Entry {
-    // The terminal text's first line is the message, its `= help:` line
-    // the fix: one wording for both formats.
-    let text = e.to_string();
-    let message = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ")
-        .to_string();
-    let help = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("= help: "))
-        .map(str::to_string);
-    let (code, places): (&str, Vec<(String, u32, String)>) = match e {
-        WiringError::MissingTool { requester, .. } => (
-            "missing_tool",
-            vec![(
-                requester.location.display_file().to_string(),
-                requester.location.line,
-                format!("field '{}'", requester.field),
-            )],
-        ),
-        WiringError::DuplicateTool { claimants, .. } => (
-            "duplicate_tool",
-            claimants
-                .iter()
-                .map(|(ty, at)| (at.display_file().to_string(), at.line, format!("`{ty}`")))
-                .collect(),
-        ),
-        WiringError::DuplicatePlugin { locations, .. } => (
-            "duplicate_plugin",
-            locations
-                .iter()
-                .map(|at| {
-                    (
-                        at.display_file().to_string(),
-                        at.line,
-                        "declared here".into(),
-                    )
-                })
-                .collect(),
-        ),
-        WiringError::Cycle { edges } => (
-            "tool_cycle",
-            edges
-                .iter()
-                .map(|(tool, at, field, needs)| {
-                    (
-                        at.display_file().to_string(),
-                        at.line,
-                        format!("{tool} -> {needs} (field '{field}')"),
-                    )
-                })
-                .collect(),
-        ),
-    };
-    let mut places = places.into_iter().map(|(file, line, label)| Place {
-        file,
-        line: Some(line),
-        column: None,
-        label,
-    });
-    let first = places.next();
-    Entry {
-        code: code.into(),
-        severity: "error".into(),
-        message,
-        file: first.as_ref().map(|p| p.file.clone()),
-        line: first.as_ref().and_then(|p| p.line),
-        column: None,
-        help,
-        related: places.collect(),
+    let wiring = |d| Entry {
         origin: "wiring".into(),
-    }
+        ..diagnostic(d)
+    };
+    errors.0.iter().map(wiring).collect()
 }
 
 /// A boot that stopped: each of its problems.

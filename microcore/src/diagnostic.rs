@@ -26,7 +26,8 @@ pub struct Span {
     pub file: String,
     /// 1-based line.
     pub line: u32,
-    /// 1-based column.
+    /// 1-based column; 0 when only the line is known (a declaration, from
+    /// `line!()`), shown as `file:line`.
     pub column: u32,
     /// What happens there, e.g. `plugin 'hello.Hello' registers it here`.
     pub label: String,
@@ -57,7 +58,11 @@ impl Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        write!(f, "{}:{}", self.file, self.line)?;
+        match self.column {
+            0 => Ok(()),
+            column => write!(f, ":{column}"),
+        }
     }
 }
 
@@ -119,7 +124,11 @@ fn show(f: &mut fmt::Formatter<'_>, arrow: &str, mark: char, span: &Span) -> fmt
     };
     let number = span.line.to_string();
     let pad = " ".repeat(number.len());
-    let start = (span.column.saturating_sub(1) as usize).min(line.len());
+    // No column: underline the line's first word.
+    let start = match span.column {
+        0 => line.len() - line.trim_start().len(),
+        column => (column as usize - 1).min(line.len()),
+    };
     let word = line[start..]
         .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(line.len() - start)
@@ -158,16 +167,25 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
-            writeln!(f, "{d}\n")?;
-        }
-        let n = self.0.len();
-        write!(
-            f,
-            "error: what the plugins registered has {n} problem{}; nothing was served",
-            if n == 1 { "" } else { "s" }
-        )
+        let found = "what the plugins registered has";
+        list(f, &self.0, found, "nothing was served")
     }
+}
+
+/// Every diagnostic, a blank line apart, then the count: `error: {found}
+/// 2 problems; {then}` (the wiring check's and the boot's lists read alike).
+pub(crate) fn list(
+    f: &mut fmt::Formatter<'_>,
+    all: &[Diagnostic],
+    found: &str,
+    then: &str,
+) -> fmt::Result {
+    for d in all {
+        writeln!(f, "{d}\n")?;
+    }
+    let n = all.len();
+    let s = if n == 1 { "" } else { "s" };
+    write!(f, "error: {found} {n} problem{s}; {then}")
 }
 
 impl std::error::Error for Diagnostics {}

@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::descriptor::{Location, PluginDescriptor, ToolDescriptor};
+use crate::descriptor::{Dependency, Location, PluginDescriptor, ToolDescriptor};
+use crate::diagnostic::{Diagnostic, Span};
 
 /// The order in which an app boots.
 #[derive(Debug, Clone)]
@@ -24,151 +25,61 @@ pub struct BootPlan {
     pub replaced: Vec<(&'static ToolDescriptor, &'static ToolDescriptor)>,
 }
 
-/// Who declared a dependency.
+/// Every mistake of one check, each a [`Diagnostic`] (code `missing_tool`,
+/// `duplicate_tool`, `duplicate_plugin` or `tool_cycle`) naming the field
+/// or declaration to change. `Display` renders them for a terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requester {
-    /// `plugin 'users.CreateUser'` or `tool 'http'`.
-    pub what: String,
-    /// The field's place.
-    pub location: Location,
-    /// The field's name.
-    pub field: &'static str,
-}
-
-/// One wiring mistake. `Display` renders it for a terminal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WiringError {
-    /// A field names a tool that no linked crate provides.
-    MissingTool {
-        /// Who asked.
-        requester: Requester,
-        /// The tool asked for.
-        tool: &'static str,
-        /// The tools that exist.
-        available: Vec<&'static str>,
-    },
-    /// Two tool implementations claim one name and neither says `replaces`.
-    DuplicateTool {
-        /// The name.
-        name: &'static str,
-        /// `(type, place)` of each claimant.
-        claimants: Vec<(&'static str, Location)>,
-    },
-    /// Two plugins with one `<domain>.<Struct>` name.
-    DuplicatePlugin {
-        /// The name.
-        name: String,
-        /// Each declaration.
-        locations: Vec<Location>,
-    },
-    /// Tools that need each other.
-    Cycle {
-        /// `(tool, field's place, field, needed tool)`, in cycle order.
-        edges: Vec<(&'static str, Location, &'static str, &'static str)>,
-    },
-}
-
-/// Every mistake of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WiringErrors(pub Vec<WiringError>);
+pub struct WiringErrors(pub Vec<Diagnostic>);
 
 impl fmt::Display for WiringErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for e in &self.0 {
-            writeln!(f, "{e}\n")?;
-        }
-        let n = self.0.len();
-        write!(
-            f,
-            "error: the wiring check found {n} problem{}; nothing was started",
-            if n == 1 { "" } else { "s" }
-        )
+        let found = "the wiring check found";
+        crate::diagnostic::list(f, &self.0, found, "nothing was started")
     }
 }
 
 impl std::error::Error for WiringErrors {}
 
-impl fmt::Display for WiringError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WiringError::MissingTool {
-                requester,
-                tool,
-                available,
-            } => {
-                let at = Location {
-                    file: requester.location.file,
-                    line: requester.location.line,
-                };
-                writeln!(
-                    f,
-                    "error: {at}: field '{}' of {} needs tool '{tool}', which no linked crate provides (linked: {})",
-                    requester.field,
-                    requester.what,
-                    available.join(", ")
-                )?;
-                if let Some(close) = closest(tool, available) {
-                    writeln!(
-                        f,
-                        "  = note: did you mean tool '{close}'? The field's type names tool '{tool}'"
-                    )?;
-                }
-                write!(
-                    f,
-                    "  = help: add the crate that provides '{tool}' to the app's [dependencies], or remove the field '{}'",
-                    requester.field
-                )
-            }
-            WiringError::DuplicateTool { name, claimants } => {
-                let list: Vec<String> = claimants
-                    .iter()
-                    .map(|(ty, at)| format!("`{ty}` ({at})"))
-                    .collect();
-                writeln!(
-                    f,
-                    "error: {} tools are named '{name}': {}",
-                    claimants.len(),
-                    list.join(" and ")
-                )?;
-                write!(
-                    f,
-                    "  = help: to replace a built-in tool on purpose, write `#[tool(replaces)]` on your implementation; otherwise give one handle another NAME"
-                )
-            }
-            WiringError::DuplicatePlugin { name, locations } => {
-                let list: Vec<String> = locations.iter().map(ToString::to_string).collect();
-                writeln!(
-                    f,
-                    "error: {} plugins are named '{name}': {}",
-                    locations.len(),
-                    list.join(" and ")
-                )?;
-                write!(
-                    f,
-                    "  = help: rename one of the structs (a plugin's name is `<domain>.<StructName>`)"
-                )
-            }
-            WiringError::Cycle { edges } => {
-                let names: Vec<String> = edges.iter().map(|e| format!("'{}'", e.0)).collect();
-                writeln!(
-                    f,
-                    "error: the tools {} depend on each other in a cycle:",
-                    names.join(", ")
-                )?;
-                for (tool, at, field, needs) in edges {
-                    writeln!(f, "    {tool} -> {needs}   (field '{field}', {at})")?;
-                }
-                write!(
-                    f,
-                    "  = help: a tool cannot need itself, even through others: remove one of these fields"
-                )
-            }
-        }
+/// A declaration's place: descriptors know the line, not the column.
+fn span(location: Location, label: String) -> Span {
+    Span::new(location.file, location.line, 0, label)
+}
+
+/// A field names a tool that no linked crate provides.
+fn missing_tool(what: &str, field: Span, dep: &Dependency, available: &[&str]) -> Diagnostic {
+    let (name, tool) = (dep.field, dep.tool);
+    let guess = closest(tool, available).map(|close| {
+        format!("the field's type names tool '{tool}': did you mean '{close}'? Otherwise ")
+    });
+    Diagnostic {
+        code: "missing_tool",
+        message: format!(
+            "field '{name}' of {what} needs tool '{tool}', which no linked crate provides (linked: {})",
+            available.join(", ")
+        ),
+        at: field,
+        related: Vec::new(),
+        help: format!(
+            "{}add the crate that provides '{tool}' to the app's [dependencies], or remove the field '{name}'",
+            guess.unwrap_or_default()
+        ),
+    }
+}
+
+/// One problem at several places: the first is where to look first.
+fn at_places(code: &'static str, message: String, places: Vec<Span>, help: &str) -> Diagnostic {
+    let mut places = places.into_iter();
+    Diagnostic {
+        code,
+        message,
+        at: places.next().unwrap_or_else(|| Span::new("", 0, 0, "")),
+        related: places.collect(),
+        help: help.into(),
     }
 }
 
 /// The name in `available` closest to `wanted`, if it is a likely typo.
-fn closest(wanted: &str, available: &[&'static str]) -> Option<&'static str> {
+fn closest<'a>(wanted: &str, available: &[&'a str]) -> Option<&'a str> {
     available
         .iter()
         .map(|a| (edit_distance(wanted, a), *a))
@@ -195,7 +106,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Checks the whole graph and orders the boot.
 ///
 /// # Errors
-/// Every [`WiringError`] found, in a deterministic order.
+/// Every wiring mistake found, in a deterministic order.
 ///
 /// ```
 /// use microcore::graph::check;
@@ -214,10 +125,16 @@ pub fn check(
     plugins.sort_by_key(|p| (p.qualified_name(), p.location.file, p.location.line));
     for pair in plugins.chunk_by(|a, b| a.qualified_name() == b.qualified_name()) {
         if pair.len() > 1 {
-            errors.push(WiringError::DuplicatePlugin {
-                name: pair[0].qualified_name(),
-                locations: pair.iter().map(|p| p.location).collect(),
-            });
+            let name = pair[0].qualified_name();
+            let places = pair
+                .iter()
+                .map(|p| span(p.location, "declared here".into()));
+            errors.push(at_places(
+                "duplicate_plugin",
+                format!("{} plugins are named '{name}'", pair.len()),
+                places.collect(),
+                "rename one of the structs (a plugin's name is `<domain>.<StructName>`)",
+            ));
         }
     }
 
@@ -233,18 +150,12 @@ pub fn check(
         }));
     for (what, location, deps) in owners {
         for dep in deps.iter().filter(|d| !active.contains_key(d.tool)) {
-            errors.push(WiringError::MissingTool {
-                requester: Requester {
-                    what: what.clone(),
-                    location: Location {
-                        file: location.file,
-                        line: dep.line,
-                    },
-                    field: dep.field,
-                },
-                tool: dep.tool,
-                available: available.clone(),
-            });
+            let at = Location {
+                file: location.file,
+                line: dep.line,
+            };
+            let field = span(at, format!("field '{}'", dep.field));
+            errors.push(missing_tool(&what, field, dep, &available));
         }
     }
 
@@ -266,7 +177,7 @@ type Replacements = Vec<(&'static ToolDescriptor, &'static ToolDescriptor)>;
 /// One implementation per tool name; `replaces` lets exactly one win.
 fn resolve_tool_names(
     tools: &[&'static ToolDescriptor],
-    errors: &mut Vec<WiringError>,
+    errors: &mut Vec<Diagnostic>,
 ) -> (ToolMap, Replacements) {
     let mut by_name: BTreeMap<&str, Vec<&'static ToolDescriptor>> = BTreeMap::new();
     for t in tools {
@@ -290,13 +201,24 @@ fn resolve_tool_names(
                 // Still counted as linked, so its dependents are not also
                 // reported as missing it.
                 active.insert(claimants[0].name, claimants[0]);
-                errors.push(WiringError::DuplicateTool {
-                    name: claimants[0].name,
-                    claimants: claimants
-                        .iter()
-                        .map(|t| (t.type_name, t.location))
-                        .collect(),
-                });
+                let types: Vec<String> = claimants
+                    .iter()
+                    .map(|t| format!("`{}`", t.type_name))
+                    .collect();
+                let places = claimants
+                    .iter()
+                    .map(|t| span(t.location, format!("`{}` is named here", t.type_name)));
+                errors.push(at_places(
+                    "duplicate_tool",
+                    format!(
+                        "{} tools are named '{}': {}",
+                        claimants.len(),
+                        claimants[0].name,
+                        types.join(" and ")
+                    ),
+                    places.collect(),
+                    "to replace a built-in tool on purpose, write `#[tool(replaces)]` on your implementation; otherwise give one handle another NAME",
+                ));
             }
         }
     }
@@ -306,7 +228,7 @@ fn resolve_tool_names(
 /// Kahn's algorithm over tool names, smallest name first among the ready.
 fn topological_order(
     active: &ToolMap,
-    errors: &mut Vec<WiringError>,
+    errors: &mut Vec<Diagnostic>,
 ) -> (Vec<&'static ToolDescriptor>, Vec<Vec<usize>>) {
     let known_deps = |t: &ToolDescriptor| -> BTreeSet<&'static str> {
         t.deps
@@ -345,7 +267,7 @@ fn topological_order(
 fn report_cycles(
     active: &ToolMap,
     waiting: &BTreeMap<&str, BTreeSet<&str>>,
-    errors: &mut Vec<WiringError>,
+    errors: &mut Vec<Diagnostic>,
 ) {
     let mut reported: BTreeSet<&str> = BTreeSet::new();
     for start in waiting.keys() {
@@ -369,21 +291,26 @@ fn report_cycles(
     }
 }
 
-fn cycle_error(active: &ToolMap, cycle: &[&str]) -> WiringError {
-    let edges = cycle
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let tool = active[name];
-            let needs = cycle[(i + 1) % cycle.len()];
-            let dep = tool.deps.iter().find(|d| d.tool == needs);
-            let (field, line) = dep.map_or(("?", tool.location.line), |d| (d.field, d.line));
-            let at = Location {
-                file: tool.location.file,
-                line,
-            };
-            (tool.name, at, field, active[needs].name)
-        })
-        .collect();
-    WiringError::Cycle { edges }
+fn cycle_error(active: &ToolMap, cycle: &[&str]) -> Diagnostic {
+    let edges = cycle.iter().enumerate().map(|(i, name)| {
+        let tool = active[name];
+        let needs = cycle[(i + 1) % cycle.len()];
+        let dep = tool.deps.iter().find(|d| d.tool == needs);
+        let (field, line) = dep.map_or(("?", tool.location.line), |d| (d.field, d.line));
+        let at = Location {
+            file: tool.location.file,
+            line,
+        };
+        span(at, format!("{} -> {needs} (field '{field}')", tool.name))
+    });
+    let names: Vec<String> = cycle.iter().map(|n| format!("'{n}'")).collect();
+    at_places(
+        "tool_cycle",
+        format!(
+            "the tools {} depend on each other in a cycle",
+            names.join(", ")
+        ),
+        edges.collect(),
+        "a tool cannot need itself, even through others: remove one of these fields",
+    )
 }
