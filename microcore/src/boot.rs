@@ -75,13 +75,12 @@ pub struct Running {
 
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Running")
+        let plugins: Vec<&String> = self.plugins.iter().map(|p| &p.0).collect();
+        let mut running = f.debug_struct("Running");
+        running
             .field("tools", &self.container)
-            .field(
-                "plugins",
-                &self.plugins.iter().map(|p| &p.0).collect::<Vec<_>>(),
-            )
-            .finish()
+            .field("plugins", &plugins);
+        running.finish()
     }
 }
 
@@ -240,34 +239,29 @@ impl App {
             .get(name)
             .cloned()
             .or_else(|| std::env::var(name).ok());
-        match raw {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| BootError::Config(format!("{name}='{raw}' is invalid: expected a number of seconds above 0, such as 10"))),
-        }
+        let Some(raw) = raw else {
+            return Ok(default);
+        };
+        let seconds = raw.trim().parse::<f64>().ok();
+        let seconds = seconds.filter(|s| s.is_finite() && *s > 0.0);
+        seconds.map(Duration::from_secs_f64).ok_or_else(|| {
+            BootError::Config(format!(
+                "{name}='{raw}' is invalid: expected a number of seconds above 0, such as 10"
+            ))
+        })
     }
 }
 
 fn report_found(app: &App) {
     let names: BTreeSet<&str> = app.tools.iter().map(|t| t.name).collect();
-    info!(
-        "found {} tools ({}) and {} plugins",
-        app.tools.len(),
-        names.into_iter().collect::<Vec<_>>().join(", "),
-        app.plugins.len()
-    );
+    let names = names.into_iter().collect::<Vec<_>>().join(", ");
+    let (tools, plugins) = (app.tools.len(), app.plugins.len());
+    info!("found {tools} tools ({names}) and {plugins} plugins");
     // A command that boots tools only (`migrate`) has no plugins on purpose.
-    if app.tools.is_empty() || (app.plugins.is_empty() && !app.tools_only) {
+    if tools == 0 || (plugins == 0 && !app.tools_only) {
         warn!(
-            "found {} tools and {} plugins: a crate the binary never names is dropped by the linker; \
-             make sure the app names every tool and domain crate (`use some_crate as _;`)",
-            app.tools.len(),
-            app.plugins.len()
+            "found {tools} tools and {plugins} plugins: a crate the binary never names is dropped by the linker; \
+             make sure the app names every tool and domain crate (`use some_crate as _;`)"
         );
     }
 }

@@ -56,6 +56,7 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// fn parse(s: &str) -> Result<u32, Error> { Ok(s.parse::<u32>()?) }
 /// assert_eq!(parse("x").unwrap_err().kind(), ErrorKind::Internal);
 /// ```
+#[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
     message: Cow<'static, str>,
@@ -168,17 +169,6 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
-    }
-}
-
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("details", &self.details)
-            .field("source", &self.source.as_ref().map(|s| s.to_string()))
-            .finish()
     }
 }
 

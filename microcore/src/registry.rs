@@ -195,20 +195,14 @@ impl AppRegistry {
 
     /// Adds or replaces a tool's record.
     pub fn upsert_tool(&self, record: ToolRecord) {
-        let mut inner = write(&self.inner);
-        match inner.tools.iter_mut().find(|t| t.name == record.name) {
-            Some(slot) => *slot = record,
-            None => inner.tools.push(record),
-        }
+        let name = record.name.clone();
+        upsert(&mut write(&self.inner).tools, record, |t| t.name == name);
     }
 
     /// Adds or replaces a plugin's record.
     pub fn upsert_plugin(&self, record: PluginRecord) {
-        let mut inner = write(&self.inner);
-        match inner.plugins.iter_mut().find(|p| p.name == record.name) {
-            Some(slot) => *slot = record,
-            None => inner.plugins.push(record),
-        }
+        let name = record.name.clone();
+        upsert(&mut write(&self.inner).plugins, record, |p| p.name == name);
     }
 
     /// Changes a plugin's status (and error).
@@ -323,20 +317,13 @@ impl AppRegistry {
         owner: &'static str,
         work: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        let Some(recorder) = self.recorder.get() else {
+        if !self.is_recording() {
             return work.await;
-        };
+        }
         let started = Instant::now();
         let outcome = work.await;
-        let at = Instant::now();
-        recorder.call(Call {
-            tool,
-            method,
-            owner,
-            duration: at - started,
-            ok: outcome.is_ok(),
-            at,
-        });
+        let ok = outcome.is_ok();
+        self.record(tool, method, owner, started.elapsed(), ok);
         outcome
     }
 
@@ -373,5 +360,13 @@ impl AppRegistry {
             }
         });
         futures::future::join_all(checks).await
+    }
+}
+
+/// Replaces the first entry `same` accepts with `record`, or appends it.
+fn upsert<T>(list: &mut Vec<T>, record: T, same: impl Fn(&T) -> bool) {
+    match list.iter_mut().find(|t| same(t)) {
+        Some(slot) => *slot = record,
+        None => list.push(record),
     }
 }

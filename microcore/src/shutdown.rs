@@ -9,11 +9,6 @@ use crate::Running;
 use crate::boot::guarded;
 
 impl Running {
-    /// Waits for SIGINT or SIGTERM, then shuts down.
-    pub async fn run_until_signal(self) {
-        self.run_until(ShutdownSignal::install()).await;
-    }
-
     /// Waits for `signal` (installed before the boot), then shuts down.
     pub async fn run_until(self, signal: ShutdownSignal) {
         signal.recv().await;
