@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use microcore::registry::AppRegistry as Kernel;
-use microcore_registry::Metrics;
+use microcore_registry::CallMetrics;
 
 const CALLS: u32 = 2_000_000;
 const METHODS: [&str; 4] = ["get", "set", "incr", "delete"];
@@ -52,7 +52,7 @@ fn main() {
     let no_recorder = per_call(CALLS, |i| record(&bare, i));
 
     let kernel = Kernel::new();
-    kernel.set_recorder(Arc::new(Metrics::default()));
+    kernel.set_recorder(Arc::new(CallMetrics::default()));
     let one_thread = per_call(CALLS, |i| record(&kernel, i));
 
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));

@@ -12,9 +12,9 @@ use microcore_http::Http;
 use tokio::sync::watch;
 
 use crate::context::{self, Inputs, Route};
-use crate::metrics::{CallRecord, CallWatch, Metrics};
+use crate::metrics::{CallMetrics, CallRecord, CallWatch};
 use crate::sse::{self, Feed};
-use crate::views::{self, Events, Lint, Readiness, Schemas, Status};
+use crate::views::{self, EventsView, LintView, ReadinessView, Schemas, StatusView};
 
 /// The `registry` tool's handle: the app looking at itself.
 ///
@@ -39,7 +39,7 @@ pub struct Registry {
 
 #[derive(Debug)]
 struct Shared {
-    metrics: Arc<Metrics>,
+    metrics: Arc<CallMetrics>,
     http: Http,
     /// Set once, by the tool's setup ([`Registry::with_bus`]).
     bus: OnceLock<EventBus>,
@@ -71,7 +71,7 @@ impl Registry {
     /// tool calls skip timing and the call metrics stay empty; status,
     /// health, events, traces and lint answer as usual.
     pub fn unrecorded(kernel: Arc<Kernel>, http: Http) -> Self {
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(CallMetrics::default());
         Self {
             kernel,
             shared: Arc::new(Shared {
@@ -89,7 +89,7 @@ impl Registry {
     }
 
     /// The call metrics.
-    pub fn metrics(&self) -> &Arc<Metrics> {
+    pub fn metrics(&self) -> &Arc<CallMetrics> {
         &self.shared.metrics
     }
 
@@ -127,12 +127,12 @@ impl Registry {
     }
 
     /// Tools (their health asked now) and plugins (`/system/status`).
-    pub async fn status(&self) -> Status {
+    pub async fn status(&self) -> StatusView {
         views::status(&self.kernel).await
     }
 
     /// Whether every critical tool is healthy now (`/system/ready`).
-    pub async fn readiness(&self) -> Readiness {
+    pub async fn readiness(&self) -> ReadinessView {
         views::readiness(&self.kernel).await
     }
 
@@ -160,7 +160,7 @@ impl Registry {
     }
 
     /// Topics with subscribers, last emitters and counts (`/system/events`).
-    pub fn events(&self, bus: &EventBus) -> Events {
+    pub fn events(&self, bus: &EventBus) -> EventsView {
         views::events(bus.topology())
     }
 
@@ -170,7 +170,7 @@ impl Registry {
     }
 
     /// What the running app can tell is wrong (`/system/lint`).
-    pub fn lint(&self) -> Lint {
+    pub fn lint(&self) -> LintView {
         let topics = self.bus().map(EventBus::topology);
         views::lint(&self.kernel, topics.as_deref())
     }

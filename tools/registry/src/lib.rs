@@ -1,7 +1,7 @@
 //! The `registry` tool: the app looking at itself.
 //!
 //! The kernel keeps the inventory (tools, plugins, their status) in its
-//! [`microcore::registry::AppRegistry`]; this tool installs the [`Metrics`]
+//! [`microcore::registry::AppRegistry`]; this tool installs the [`CallMetrics`]
 //! recorder into it, so every call a plugin makes through a tool handle
 //! (`db`, `state`, `event_bus`, `auth`) and every HTTP request is counted
 //! and timed, and hands plugins a [`Registry`] handle that answers the
@@ -47,9 +47,9 @@ pub mod traces;
 mod views;
 
 pub use handle::Registry;
-pub use metrics::{CallRecord, CallWatch, Metrics, RECENT_CAPACITY};
+pub use metrics::{CallMetrics, CallRecord, CallWatch, RECENT_CAPACITY};
 pub use tool::{DEFAULT_CONTEXT_PATH, RegistryTool};
 pub use views::{
-    EventView, Events, HealthView, Lint, PluginView, Published, Readiness, SchemaView, Schemas,
-    Status, ToolView,
+    EventView, EventsView, HealthView, LintView, PluginView, Published, ReadinessView, SchemaView,
+    Schemas, StatusView, ToolView,
 };

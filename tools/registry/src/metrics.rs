@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 
 use crate::stats::{Key, Snapshot, Table};
 
-/// How many recent calls [`Metrics::recent`] keeps.
+/// How many recent calls [`CallMetrics::recent`] keeps.
 pub const RECENT_CAPACITY: usize = 1000;
 
 /// How many calls a slow watcher may fall behind before it skips some.
@@ -90,16 +90,16 @@ type Slot = Option<(u64, Call)>;
 /// ```
 /// use std::time::Duration;
 /// use microcore::registry::{Call, Recorder};
-/// use microcore_registry::Metrics;
+/// use microcore_registry::CallMetrics;
 ///
-/// let metrics = Metrics::default();
+/// let metrics = CallMetrics::default();
 /// metrics.call(Call { tool: "db", method: "query_all", owner: "users.ListUsers",
 ///     duration: Duration::from_micros(250), ok: true, at: std::time::Instant::now() });
 /// let recent = metrics.recent();
 /// assert_eq!((recent[0].tool, recent[0].plugin), ("db", "users.ListUsers"));
 /// ```
 #[derive(Debug)]
-pub struct Metrics {
+pub struct CallMetrics {
     next: AtomicU64,
     /// The slot of call `n` is `n % 1000`.
     ring: Box<[Mutex<Slot>]>,
@@ -109,7 +109,7 @@ pub struct Metrics {
     watchers: AtomicUsize,
 }
 
-impl Default for Metrics {
+impl Default for CallMetrics {
     fn default() -> Self {
         Self {
             next: AtomicU64::new(0),
@@ -122,7 +122,7 @@ impl Default for Metrics {
     }
 }
 
-impl Recorder for Metrics {
+impl Recorder for CallMetrics {
     fn call(&self, call: Call) {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let slot = &self.ring[(n % RECENT_CAPACITY as u64) as usize];
@@ -135,7 +135,7 @@ impl Recorder for Metrics {
     }
 }
 
-impl RecordHits for Metrics {
+impl RecordHits for CallMetrics {
     fn hit(&self, hit: Hit<'_>) {
         let ok = hit.status < 500;
         self.routes
@@ -143,7 +143,7 @@ impl RecordHits for Metrics {
     }
 }
 
-impl Metrics {
+impl CallMetrics {
     /// The last calls (up to 1000), newest first.
     pub fn recent(&self) -> Vec<CallRecord> {
         let end = self.next.load(Ordering::Acquire);
@@ -180,12 +180,12 @@ impl Metrics {
     }
 }
 
-/// A live feed of tool calls ([`Metrics::watch`]); the feed costs nothing
+/// A live feed of tool calls ([`CallMetrics::watch`]); the feed costs nothing
 /// once every watch is dropped.
 #[derive(Debug)]
 pub struct CallWatch {
     receiver: broadcast::Receiver<CallRecord>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<CallMetrics>,
 }
 
 impl CallWatch {
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn keeps_the_last_thousand_newest_first() {
-        let metrics = Metrics::default();
+        let metrics = CallMetrics::default();
         for n in 0..2500 {
             metrics.call(call(n));
         }
@@ -241,7 +241,7 @@ mod tests {
 
     #[tokio::test]
     async fn watchers_get_each_call_and_stop_counting_when_dropped() {
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(CallMetrics::default());
         let mut watch = metrics.watch();
         metrics.call(call(1));
         assert_eq!(watch.recv().await.unwrap().method, "set");

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use microcore::registry::{PluginRecord, PluginStatus, ToolRecord, ToolStatus};
 
-use crate::Metrics;
+use crate::CallMetrics;
 use crate::stats::{BUCKETS, Key, Snapshot};
 
 /// The `Content-Type` of [`render`]'s output.
@@ -18,13 +18,13 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// ```
 /// use std::time::Duration;
 /// use microcore::registry::{Call, Recorder};
-/// let metrics = microcore_registry::Metrics::default();
+/// let metrics = microcore_registry::CallMetrics::default();
 /// metrics.call(Call { tool: "db", method: "query_all", owner: "users.ListUsers",
 ///     duration: Duration::from_millis(2), ok: true, at: std::time::Instant::now() });
 /// let text = microcore_registry::prometheus::render(&metrics, &[], &[]);
 /// assert!(text.contains(r#"microcore_tool_calls_total{tool="db",method="query_all"} 1"#));
 /// ```
-pub fn render(metrics: &Metrics, tools: &[ToolRecord], plugins: &[PluginRecord]) -> String {
+pub fn render(metrics: &CallMetrics, tools: &[ToolRecord], plugins: &[PluginRecord]) -> String {
     let mut out = String::with_capacity(4096);
     let calls = metrics.call_stats();
     let call_labels = |k: &Key| format!("tool=\"{}\",method=\"{}\"", esc(&k.first), esc(&k.second));
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn routes_have_counters_and_cumulative_buckets() {
-        let metrics = Metrics::default();
+        let metrics = CallMetrics::default();
         for status in [200, 200, 404] {
             metrics.hit(Hit {
                 method: "GET",

@@ -15,14 +15,14 @@ use serde::Serialize;
 
 /// `GET /system/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Status {
+pub struct StatusView {
     /// Every tool, in boot order.
     pub tools: Vec<ToolView>,
     /// Every plugin, by name.
     pub plugins: Vec<PluginView>,
 }
 
-/// A tool in [`Status`].
+/// A tool in [`StatusView`].
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ToolView {
     /// The tool's name (`db`).
@@ -40,7 +40,7 @@ pub struct ToolView {
     pub needs: Vec<String>,
 }
 
-/// A plugin in [`Status`].
+/// A plugin in [`StatusView`].
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     /// `<domain>.<StructName>`.
@@ -61,7 +61,7 @@ pub struct PluginView {
 /// `GET /system/ready`: every critical tool healthy and no critical
 /// plugin `DEAD` ([`Registry::readiness`](crate::Registry::readiness)).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Readiness {
+pub struct ReadinessView {
     /// Whether the app can serve.
     pub ready: bool,
     /// What stands in the way, one sentence each; empty when ready.
@@ -70,7 +70,7 @@ pub struct Readiness {
     pub tools: Vec<HealthView>,
 }
 
-/// One tool in [`Readiness`].
+/// One tool in [`ReadinessView`].
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HealthView {
     /// The tool's name.
@@ -100,7 +100,7 @@ impl From<&ToolHealth> for HealthView {
 }
 
 /// The status of every tool and plugin, tools' health asked now.
-pub(crate) async fn status(kernel: &Kernel) -> Status {
+pub(crate) async fn status(kernel: &Kernel) -> StatusView {
     let health = kernel.health().await;
     let tools = kernel
         .tools()
@@ -126,7 +126,7 @@ pub(crate) async fn status(kernel: &Kernel) -> Status {
         .collect();
     let mut plugins: Vec<PluginView> = kernel.plugins().into_iter().map(plugin_view).collect();
     plugins.sort_by(|a, b| a.name.cmp(&b.name));
-    Status { tools, plugins }
+    StatusView { tools, plugins }
 }
 
 fn plugin_view(p: PluginRecord) -> PluginView {
@@ -144,7 +144,7 @@ fn plugin_view(p: PluginRecord) -> PluginView {
 /// healthy ([`Kernel::health`]) and no critical plugin `DEAD`; `failing`
 /// says what stands in the way, one sentence each (critical tools
 /// failing, then critical plugins `DEAD`).
-pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
+pub(crate) async fn readiness(kernel: &Kernel) -> ReadinessView {
     let tools = kernel.health().await;
     let mut failing: Vec<String> = tools
         .iter()
@@ -165,7 +165,7 @@ pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
     if tools.is_empty() {
         failing.insert(0, "the boot has not finished".into());
     }
-    Readiness {
+    ReadinessView {
         ready: failing.is_empty(),
         failing,
         tools: tools.iter().map(HealthView::from).collect(),
@@ -174,12 +174,12 @@ pub(crate) async fn readiness(kernel: &Kernel) -> Readiness {
 
 /// `GET /system/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Events {
+pub struct EventsView {
     /// Every topic, by name.
     pub events: Vec<EventView>,
 }
 
-/// One topic in [`Events`].
+/// One topic in [`EventsView`].
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// The topic.
@@ -193,8 +193,8 @@ pub struct EventView {
 }
 
 /// The topology as `/system/events` shows it.
-pub(crate) fn events(topics: Vec<TopicInfo>) -> Events {
-    Events {
+pub(crate) fn events(topics: Vec<TopicInfo>) -> EventsView {
+    EventsView {
         events: topics
             .into_iter()
             .map(|t| EventView {
@@ -267,7 +267,7 @@ pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
 /// so a serving app has none. Architecture and ownership entries are
 /// `{code, severity, message, files, help}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Lint {
+pub struct LintView {
     /// A domain using another domain's code; a plugin not named after its file.
     #[schema(value_type = Vec<Object>)]
     pub arch_violations: Vec<Finding>,
@@ -282,12 +282,12 @@ pub struct Lint {
     pub table_ownership_warnings: Vec<Finding>,
 }
 
-pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
+pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> LintView {
     let file_of = |plugin: &str| match kernel.plugin(plugin) {
         Some(p) => format!("{} ({})", p.name, p.location),
         None => plugin.to_string(),
     };
-    Lint {
+    LintView {
         arch_violations: microcore_commands::lint::architecture(&kernel.plugins()),
         event_contract_violations: topics
             .map(|t| check_contracts(t, file_of))

@@ -36,7 +36,7 @@ impl Plugin for Events {
 }
 
 impl Events {
-    async fn topology(self: Arc<Self>) -> Result<microcore_registry::Events> {
+    async fn topology(self: Arc<Self>) -> Result<microcore_registry::EventsView> {
         Ok(self.registry.events(&self.bus))
     }
 

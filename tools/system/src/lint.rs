@@ -28,7 +28,7 @@ impl Plugin for Lint {
 }
 
 impl Lint {
-    async fn findings(self: Arc<Self>) -> Result<microcore_registry::Lint> {
+    async fn findings(self: Arc<Self>) -> Result<microcore_registry::LintView> {
         Ok(self.registry.lint())
     }
 }

@@ -48,7 +48,7 @@ impl Status {
         Ok(Alive { status: "ok" })
     }
 
-    async fn ready(self: Arc<Self>) -> Result<microcore_registry::Readiness> {
+    async fn ready(self: Arc<Self>) -> Result<microcore_registry::ReadinessView> {
         let readiness = self.registry.readiness().await;
         if readiness.ready {
             return Ok(readiness);
@@ -57,7 +57,7 @@ impl Status {
         Err(Error::business(format!("Not ready: {failing}")).with_status(503))
     }
 
-    async fn status(self: Arc<Self>) -> Result<microcore_registry::Status> {
+    async fn status(self: Arc<Self>) -> Result<microcore_registry::StatusView> {
         Ok(self.registry.status().await)
     }
 }
