@@ -2,10 +2,10 @@
 //!
 //! Every plugin gets its own copy of the handle, tagged with the plugin's
 //! name (`for_owner`), which becomes the `emitter` of what it publishes and
-//! the prefix of its default consumer groups; all copies share one [`Core`]:
-//! the driver, the retry policy, the running subscriptions and the topology.
+//! the prefix of its default consumer groups; all copies share one [`Core`]
+//! (in `shared.rs`, below the workers that also hold it): the driver, the
+//! retry policy, the running subscriptions and the topology.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use microcore::sync::lock;
 
 use microcore::{Error, Result, ToolHandle};
-use tokio::sync::{broadcast, oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::broadcast;
 
 use crate::driver::{self, DeadLetter, Driver, Guarantee, MemoryDriver, RecordingDriver};
+use crate::shared::{Core, Live};
 use crate::topology::{PayloadSchema, Role, TopicInfo, Topology};
 use crate::{BusOptions, BusSettings, DriverOptions, Envelope};
 
@@ -94,47 +94,19 @@ impl ToolHandle for EventBus {
     }
 }
 
-/// The emitter of what the bus publishes itself (`event.delivery.failed`).
-pub(crate) const BUS_EMITTER: &str = "event_bus";
-
-/// State shared by every copy of one bus.
-pub(crate) struct Core {
-    pub(crate) driver: Arc<dyn Driver>,
-    pub(crate) options: BusOptions,
-    pub(crate) topology: Topology,
-    pub(crate) subscriptions: Mutex<Vec<Live>>,
-    pub(crate) next_id: AtomicU64,
-    pub(crate) draining: AtomicBool,
-    /// This bus's reply topic, once a request made it needed.
-    pub(crate) inbox: tokio::sync::OnceCell<String>,
-    /// Requests waiting for their reply, by request id.
-    pub(crate) pending: Mutex<HashMap<String, oneshot::Sender<Arc<Envelope>>>>,
-    /// Every publish, when built with [`EventBus::recording`].
-    pub(crate) recording: Option<Mutex<Vec<Arc<Envelope>>>>,
-    /// Where each publish is recorded as a call (set by the tool).
-    pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::AppRegistry>>,
-}
-
-/// One running subscription.
-#[derive(Debug)]
-pub(crate) struct Live {
-    pub(crate) id: u64,
-    pub(crate) owner: &'static str,
-    pub(crate) topic: String,
-    pub(crate) group: String,
-    pub(crate) stop: watch::Sender<bool>,
-    pub(crate) task: JoinHandle<()>,
-}
-
 #[microcore::tool(guide = "../AI.md")]
 impl EventBus {
     /// A bus on `driver`, for a handle used outside a plugin (`emitter`
     /// `app`; use `for_owner` to tag it).
     pub fn from_driver(driver: Arc<dyn Driver>, options: BusOptions) -> Self {
-        Self::build(driver, options, false)
+        Self::build(driver, options, None)
     }
 
-    fn build(driver: Arc<dyn Driver>, options: BusOptions, recording: bool) -> Self {
+    fn build(
+        driver: Arc<dyn Driver>,
+        options: BusOptions,
+        recording: Option<Arc<RecordingDriver>>,
+    ) -> Self {
         Self {
             core: Arc::new(Core {
                 driver,
@@ -145,7 +117,7 @@ impl EventBus {
                 draining: AtomicBool::new(false),
                 inbox: tokio::sync::OnceCell::new(),
                 pending: Mutex::default(),
-                recording: recording.then(Mutex::default),
+                recording,
                 registry: std::sync::OnceLock::new(),
             }),
             owner: "app",
@@ -209,11 +181,8 @@ impl EventBus {
     /// for a plugin, with no app running. See [`EventBus::published`] and
     /// [`EventBus::assert_published`].
     pub fn recording() -> Self {
-        Self::build(
-            Arc::new(RecordingDriver::default()),
-            BusOptions::default(),
-            true,
-        )
+        let driver = Arc::new(RecordingDriver::default());
+        Self::build(driver.clone(), BusOptions::default(), Some(driver))
     }
 
     /// The plugin this copy belongs to (`app` outside a plugin).

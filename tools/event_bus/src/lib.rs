@@ -52,6 +52,18 @@
 //! ```
 //!
 //! See `docs/event-bus.md` for the guide.
+//!
+//! The files form three layers, each importing only from the ones below,
+//! so a driver can be read (or written) without the handle, and the
+//! delivery loop without the API:
+//!
+//! 1. API: the handle and what it offers (`bus`, `publish`, `subscribe`,
+//!    `request`, `recording`, `event`, `tool`, `contracts`);
+//! 2. dispatch: the state every copy shares and the one way an envelope
+//!    leaves it (`shared`), the delivery loop (`worker`), the `topology`,
+//!    causal ids and trace context (`causal`, `trace`);
+//! 3. drivers (`driver/*`), on the wire format (`envelope`, `reply`,
+//!    `options`).
 
 mod bus;
 mod causal;
@@ -62,7 +74,9 @@ mod event;
 mod options;
 mod publish;
 mod recording;
+mod reply;
 mod request;
+mod shared;
 mod subscribe;
 mod tool;
 pub mod topology;
@@ -75,7 +89,7 @@ pub use envelope::{Envelope, EventId};
 pub use event::{Event, EventArg};
 pub use options::{BusOptions, BusSettings, DriverOptions};
 pub use publish::Publish;
-pub use request::{IN_REPLY_TO, REPLY_ERROR, REPLY_ERROR_STATUS};
+pub use reply::{IN_REPLY_TO, REPLY_ERROR, REPLY_ERROR_STATUS};
 pub use subscribe::{Subscribe, Subscriber, Subscription};
 pub use tool::EventBusTool;
 pub use topology::{PayloadSchema, Role, TopicInfo};

@@ -15,9 +15,7 @@ use microcore::{Error, Result};
 use serde::Serialize;
 use tracing::Instrument as _;
 
-use crate::bus::Core;
 use crate::{Envelope, EventBus, EventId, causal, trace};
-use microcore::sync::lock;
 
 /// A publish being prepared; `.await` sends it and yields its [`EventId`].
 ///
@@ -143,21 +141,5 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
             sent
         };
         Box::pin(sent.instrument(span))
-    }
-}
-
-impl Core {
-    /// Hands a finished envelope to the driver and records it.
-    pub(crate) async fn send(&self, envelope: Envelope) -> Result<EventId> {
-        if envelope.event.trim().is_empty() {
-            return Err(Error::internal("cannot publish to an empty topic name"));
-        }
-        let envelope = Arc::new(envelope);
-        self.driver.publish(&envelope).await?;
-        self.topology.fired(&envelope);
-        if let Some(log) = &self.recording {
-            lock(log).push(envelope.clone());
-        }
-        Ok(envelope.id.clone())
     }
 }

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use crate::{Envelope, EventBus};
-use microcore::sync::lock;
 
 #[microcore::tool]
 impl EventBus {
@@ -34,7 +33,7 @@ impl EventBus {
     /// causal ids, emitter).
     pub fn published_envelopes(&self) -> Vec<Arc<Envelope>> {
         match &self.core.recording {
-            Some(log) => lock(log).clone(),
+            Some(driver) => driver.published(),
             None => {
                 let mut recent = self.recent();
                 recent.reverse();
@@ -92,8 +91,8 @@ impl EventBus {
 
     /// Forgets what was recorded so far (a recording bus only).
     pub fn clear_published(&self) {
-        if let Some(log) = &self.core.recording {
-            lock(log).clear();
+        if let Some(driver) = &self.core.recording {
+            driver.clear();
         }
     }
 }

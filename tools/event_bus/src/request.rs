@@ -17,26 +17,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
-use crate::bus::{BUS_EMITTER, Core};
-use crate::subscribe::{Handler, Outcome};
+use crate::reply::{IN_REPLY_TO, INBOX_PREFIX, REPLY_ERROR, REPLY_ERROR_STATUS, kind_of};
+use crate::shared::{BUS_EMITTER, Core};
+use crate::worker::{Handler, Outcome};
 use crate::{Envelope, EventBus, causal, trace};
 use microcore::sync::lock;
-
-/// What every reply inbox's topic starts with.
-const INBOX_PREFIX: &str = "_inbox.";
-
-/// Whether `topic` is a reply inbox: plumbing for one waiting process,
-/// which broker drivers need not keep and the topology does not show.
-pub(crate) fn is_inbox(topic: &str) -> bool {
-    topic.starts_with(INBOX_PREFIX)
-}
-
-/// The header carrying the id of the request a reply answers.
-pub const IN_REPLY_TO: &str = "in_reply_to";
-/// The header carrying a replying handler's error message.
-pub const REPLY_ERROR: &str = "error";
-/// The header carrying that error's HTTP status.
-pub const REPLY_ERROR_STATUS: &str = "error_status";
 
 #[microcore::tool]
 impl EventBus {
@@ -137,32 +122,6 @@ impl Drop for Pending<'_> {
     }
 }
 
-/// The reply header's code of an error kind, and back ([`kind_of`]): the
-/// numbers HTTP uses, so a reply error reads the same on either transport.
-fn code_of(kind: ErrorKind) -> u16 {
-    match kind {
-        ErrorKind::Validation => 422,
-        ErrorKind::Business(code) => code,
-        ErrorKind::Unauthenticated => 401,
-        ErrorKind::Forbidden => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::Unavailable => 503,
-        ErrorKind::Internal | ErrorKind::Config => 500,
-    }
-}
-
-fn kind_of(status: u16) -> ErrorKind {
-    match status {
-        422 => ErrorKind::Validation,
-        401 => ErrorKind::Unauthenticated,
-        403 => ErrorKind::Forbidden,
-        404 => ErrorKind::NotFound,
-        503 => ErrorKind::Unavailable,
-        500 => ErrorKind::Internal,
-        other => ErrorKind::Business(other),
-    }
-}
-
 impl Core {
     /// This bus's reply topic, subscribing to it on first use.
     async fn inbox(self: &Arc<Self>) -> Result<String> {
@@ -191,33 +150,4 @@ impl Core {
             .await
             .cloned()
     }
-}
-
-/// The answer to `request` as an envelope for its inbox (`None` if the
-/// request asked for no reply).
-pub(crate) fn reply_envelope(
-    request: &Envelope,
-    answer: Result<serde_json::Value>,
-    owner: &str,
-) -> Option<Envelope> {
-    let to = request.reply_to.as_ref()?;
-    let mut reply = match answer {
-        Ok(value) => Envelope::new(to.clone(), value, owner),
-        Err(e) => {
-            let mut reply = Envelope::new(to.clone(), serde_json::Value::Null, owner);
-            reply
-                .headers
-                .insert(REPLY_ERROR.into(), e.message().to_string());
-            reply
-                .headers
-                .insert(REPLY_ERROR_STATUS.into(), code_of(e.kind()).to_string());
-            reply
-        }
-    };
-    reply
-        .headers
-        .insert(IN_REPLY_TO.into(), request.id.to_string());
-    reply.parent_id = Some(request.id.to_string());
-    reply.correlation_id = request.correlation_id.clone();
-    Some(reply)
 }

@@ -18,24 +18,12 @@ use microcore::{Error, Result};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::bus::{Live, draining_error, schema_of};
+use crate::bus::{draining_error, schema_of};
+use crate::shared::Live;
 use crate::topology::{PayloadSchema, Role};
-use crate::worker::Worker;
-use crate::{Envelope, EventArg, EventBus};
+use crate::worker::{Handler, Outcome, Worker};
+use crate::{EventArg, EventBus};
 use microcore::sync::lock;
-
-/// What running a handler on one delivery came to.
-pub(crate) enum Outcome {
-    /// Done; a replying handler's answer, as JSON.
-    Done(Option<serde_json::Value>),
-    /// The payload does not fit the handler's type: retrying cannot help.
-    Undecodable(String),
-    /// The handler returned an error (retried, then a dead letter).
-    Failed(Error),
-}
-
-/// A handler with its plugin and payload type erased.
-pub(crate) type Handler = microcore::method::Erased<(Arc<Envelope>, u32), Outcome>;
 
 /// A running subscription, as [`EventBus::subscribe`] returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -97,7 +97,7 @@ impl Default for Topology {
 
 /// Topics the bus uses for its own plumbing (reply inboxes) are not shown.
 pub(crate) fn is_internal(topic: &str) -> bool {
-    crate::request::is_inbox(topic)
+    crate::reply::is_inbox(topic)
 }
 
 impl Topology {

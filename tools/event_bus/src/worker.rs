@@ -18,11 +18,23 @@ use microcore::{Error, ErrorKind, Result};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
-use crate::bus::{BUS_EMITTER, Core};
 use crate::driver::{Consumer, Delivery};
-use crate::subscribe::{Handler, Outcome};
+use crate::shared::{BUS_EMITTER, Core};
 use crate::trace::{self, Consumer as Traced};
-use crate::{Envelope, causal, request};
+use crate::{Envelope, causal, reply};
+
+/// What running a handler on one delivery came to.
+pub(crate) enum Outcome {
+    /// Done; a replying handler's answer, as JSON.
+    Done(Option<serde_json::Value>),
+    /// The payload does not fit the handler's type: retrying cannot help.
+    Undecodable(String),
+    /// The handler returned an error (retried, then a dead letter).
+    Failed(Error),
+}
+
+/// A handler with its plugin and payload type erased.
+pub(crate) type Handler = microcore::method::Erased<(Arc<Envelope>, u32), Outcome>;
 
 /// The topic the bus announces given-up deliveries on.
 pub const DELIVERY_FAILED: &str = "event.delivery.failed";
@@ -193,7 +205,7 @@ impl Worker {
     }
 
     async fn reply(&self, request: &Arc<Envelope>, answer: Result<serde_json::Value>) {
-        let Some(reply) = request::reply_envelope(request, answer, self.owner) else {
+        let Some(reply) = reply::reply_envelope(request, answer, self.owner) else {
             return;
         };
         if let Err(e) = self.core.send(reply).await {

@@ -1,20 +1,38 @@
 //! The recording driver behind [`EventBus::recording`](crate::EventBus::recording):
 //! accepts every publish and delivers nothing.
 //!
-//! A plugin test then asserts on what the bus recorded (the handle keeps the
-//! list), with no app booted and no handler of another plugin running.
+//! A plugin test then asserts on what the bus recorded, with no app booted
+//! and no handler of another plugin running. The driver keeps the list, so
+//! publishing on every other bus never looks at a test log.
+
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use microcore::Result;
+use microcore::sync::lock;
 use tokio::sync::watch;
 
 use super::{Consumer, DeadLetter, Delivery, Driver, Guarantee, no_dead_letter};
 use crate::Envelope;
 
-/// A transport that keeps nothing and delivers nothing (the handle records).
+/// A transport that delivers nothing and keeps every publish for the test
+/// kit ([`EventBus::published`](crate::EventBus::published)).
 #[derive(Debug, Default)]
 pub struct RecordingDriver {
     closed: watch::Sender<bool>,
+    published: Mutex<Vec<Arc<Envelope>>>,
+}
+
+impl RecordingDriver {
+    /// Every envelope published so far, oldest first.
+    pub(crate) fn published(&self) -> Vec<Arc<Envelope>> {
+        lock(&self.published).clone()
+    }
+
+    /// Forgets what was published so far.
+    pub(crate) fn clear(&self) {
+        lock(&self.published).clear();
+    }
 }
 
 impl Driver for RecordingDriver {
@@ -26,7 +44,8 @@ impl Driver for RecordingDriver {
         Guarantee::AtMostOnce
     }
 
-    fn publish<'a>(&'a self, _: &'a std::sync::Arc<Envelope>) -> BoxFuture<'a, Result<()>> {
+    fn publish<'a>(&'a self, envelope: &'a Arc<Envelope>) -> BoxFuture<'a, Result<()>> {
+        lock(&self.published).push(envelope.clone());
         Box::pin(async { Ok(()) })
     }
 

@@ -41,7 +41,7 @@ use tokio::sync::watch;
 use super::releases::Releases;
 use super::stored::{StoredLetter, sorted_letters};
 use super::{Consumer, DeadLetter, Driver, Guarantee, group_gone, no_dead_letter, redact};
-use crate::request::is_inbox;
+use crate::reply::is_inbox;
 use crate::{DriverOptions, Envelope};
 use consumer::{InboxConsumer, NatsConsumer};
 use names::Names;

@@ -9,7 +9,7 @@
 //! share a durable consumer. The hash is FNV-1a, fixed forever: a durable
 //! name must stay the same across releases or groups would start over.
 
-use crate::request::is_inbox;
+use crate::reply::is_inbox;
 
 /// The names of one prefix's streams and subjects.
 #[derive(Debug, Clone)]
