@@ -28,7 +28,7 @@ use crate::descriptor::{PluginDescriptor, ToolDescriptor};
 use crate::diagnostic::Diagnostics;
 use crate::graph::WiringErrors;
 use crate::lifecycle::{DynPlugin, DynTool, ToolContext};
-use crate::registry::{AppRegistry, PluginRecord, PluginStatus, Probe, ToolRecord, ToolStatus};
+use crate::registry::{AppRegistry, Health, PluginRecord, PluginStatus, Probe, ToolRecord};
 use crate::{App, ErrorKind, ToolHandle};
 
 /// Why the app did not start.
@@ -142,10 +142,9 @@ impl App {
                 }
             });
             for (d, outcome) in descs.iter().zip(futures::future::join_all(setups).await) {
-                let record = |status, message| ToolRecord {
+                let record = |health| ToolRecord {
                     name: d.name.into(),
-                    status,
-                    message,
+                    health,
                     type_name: d.type_name.into(),
                     location: d.location.to_string(),
                     tools: d.deps.iter().map(|x| x.tool.to_string()).collect(),
@@ -154,11 +153,11 @@ impl App {
                 match outcome {
                     Ok((tool, handle)) => {
                         container.insert_erased(d.name, handle);
-                        registry.upsert_tool(record(ToolStatus::Ok, String::new()));
+                        registry.upsert_tool(record(Health::Ok));
                         tools.push((*d, tool));
                     }
                     Err(step) => {
-                        registry.upsert_tool(record(ToolStatus::Fail, String::new()));
+                        registry.upsert_tool(record(Health::Failing(String::new())));
                         tool_failure(d, step, &registry, self.keep_going)?;
                         failed.insert(d.name);
                     }
@@ -351,7 +350,7 @@ fn tool_failure(
         });
     }
     error!(tool = d.name, "tool failed: {message}");
-    registry.set_tool_status(d.name, ToolStatus::Fail, message);
+    registry.set_tool_health(d.name, Health::Failing(message));
     Ok(())
 }
 

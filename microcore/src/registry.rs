@@ -22,22 +22,12 @@ use crate::sync::{read, write};
 /// it: the one notion of health of the kernel. A tool that failed to set
 /// up is `Failing` with its setup error; the `registry` tool derives the
 /// app's readiness from it and from the plugins' status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Health {
     /// Working.
     Ok,
     /// Not working, and why.
     Failing(String),
-}
-
-/// A tool's state, as `/system/status` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum ToolStatus {
-    /// Set up and healthy.
-    Ok,
-    /// Setup or health check failed.
-    Fail,
 }
 
 /// A plugin's state.
@@ -59,10 +49,9 @@ pub enum PluginStatus {
 pub struct ToolRecord {
     /// Tool name (`http`).
     pub name: String,
-    /// `OK` or `FAIL`.
-    pub status: ToolStatus,
-    /// Why it failed, or a short note.
-    pub message: String,
+    /// How its boot went: `Ok`, or `Failing` with the error of its setup
+    /// (or of its `on_boot_complete`).
+    pub health: Health,
     /// The implementing type.
     pub type_name: String,
     /// `file:line` of the implementation.
@@ -175,10 +164,10 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// use microcore::registry::*;
 /// let r = AppRegistry::default();
 /// r.upsert_tool(ToolRecord {
-///     name: "http".into(), status: ToolStatus::Ok, message: String::new(),
+///     name: "http".into(), health: Health::Ok,
 ///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![], critical: true,
 /// });
-/// assert_eq!(r.tools()[0].status, ToolStatus::Ok);
+/// assert_eq!(r.tools()[0].health, Health::Ok);
 /// ```
 #[derive(Debug, Default)]
 pub struct AppRegistry {
@@ -214,12 +203,11 @@ impl AppRegistry {
         }
     }
 
-    /// Changes a tool's status (and message).
-    pub fn set_tool_status(&self, name: &str, status: ToolStatus, message: String) {
+    /// Changes how a tool's boot went.
+    pub fn set_tool_health(&self, name: &str, health: Health) {
         let mut inner = write(&self.inner);
         if let Some(t) = inner.tools.iter_mut().find(|t| t.name == name) {
-            t.status = status;
-            t.message = message;
+            t.health = health;
         }
     }
 
@@ -351,7 +339,7 @@ impl AppRegistry {
                         });
                     (*critical, health)
                 }
-                None => (record.critical, Health::Failing(record.message)),
+                None => (record.critical, record.health),
             };
             ToolHealth {
                 name: record.name,

@@ -109,7 +109,7 @@ fn tools(out: &mut String, tools: &[ToolRecord]) {
         tools.len()
     );
     for t in tools {
-        let status = serde_json::to_value(t.status).unwrap_or_default();
+        let status = serde_json::to_value(crate::ToolStatus::of(&t.health).0).unwrap_or_default();
         let _ = writeln!(
             out,
             "| `{}` | `{}` | `{}` | {} | {} |",
@@ -418,7 +418,7 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use microcore::registry::{PluginStatus, ToolStatus};
+    use microcore::registry::{Health, PluginStatus};
     use microcore_event_bus::topology::PayloadSchema;
     use serde_json::json;
 
@@ -427,8 +427,7 @@ mod tests {
     fn inputs_text() -> String {
         let tools = [ToolRecord {
             name: "http".into(),
-            status: ToolStatus::Ok,
-            message: String::new(),
+            health: Health::Ok,
             type_name: "AxumHttp".into(),
             location: "tools/http/src/tool.rs:22".into(),
             tools: vec!["config".into()],

@@ -51,5 +51,5 @@ pub use metrics::{CallMetrics, CallRecord, CallWatch, RECENT_CAPACITY};
 pub use tool::{DEFAULT_CONTEXT_PATH, RegistryTool};
 pub use views::{
     EventView, EventsView, HealthView, LintView, PluginView, Published, ReadinessView, SchemaView,
-    Schemas, StatusView, ToolView,
+    Schemas, StatusView, ToolStatus, ToolView,
 };

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use microcore::registry::{PluginRecord, PluginStatus, ToolRecord, ToolStatus};
+use microcore::registry::{Health, PluginRecord, PluginStatus, ToolRecord};
 
 use crate::CallMetrics;
 use crate::stats::{BUCKETS, Key, Snapshot};
@@ -84,7 +84,7 @@ pub fn render(metrics: &CallMetrics, tools: &[ToolRecord], plugins: &[PluginReco
         "gauge",
         "1 when the tool is set up and healthy at boot, 0 when it failed.",
         tools.iter().map(|t| {
-            let up = u8::from(t.status == ToolStatus::Ok);
+            let up = u8::from(t.health == Health::Ok);
             (format!("tool=\"{}\"", esc(&t.name)), up.to_string())
         }),
     );

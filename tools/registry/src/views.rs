@@ -5,13 +5,40 @@
 use std::collections::BTreeMap;
 
 use microcore::registry::Health;
-use microcore::registry::{
-    AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth, ToolStatus,
-};
+use microcore::registry::{AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth};
 use microcore_commands::lint::Finding;
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
 use serde::Serialize;
+
+/// A tool's state on the wire: `OK`, or `FAIL` with a message beside it.
+///
+/// ```
+/// use microcore::registry::Health;
+/// use microcore_registry::ToolStatus;
+///
+/// let (status, why) = ToolStatus::of(&Health::Failing("no route to db".into()));
+/// assert_eq!((status, why.as_str()), (ToolStatus::Fail, "no route to db"));
+/// assert_eq!(serde_json::to_value(ToolStatus::Ok).unwrap(), "OK");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ToolStatus {
+    /// Set up and healthy.
+    Ok,
+    /// Setup or health check failed.
+    Fail,
+}
+
+impl ToolStatus {
+    /// The status of `health`, and why it fails (empty when it does not).
+    pub fn of(health: &Health) -> (Self, String) {
+        match health {
+            Health::Ok => (Self::Ok, String::new()),
+            Health::Failing(why) => (Self::Fail, why.clone()),
+        }
+    }
+}
 
 /// `GET /system/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -86,10 +113,7 @@ pub struct HealthView {
 
 impl From<&ToolHealth> for HealthView {
     fn from(h: &ToolHealth) -> Self {
-        let (status, message) = match &h.health {
-            Health::Ok => (ToolStatus::Ok, String::new()),
-            Health::Failing(why) => (ToolStatus::Fail, why.clone()),
-        };
+        let (status, message) = ToolStatus::of(&h.health);
         Self {
             name: h.name.to_string(),
             critical: h.critical,
@@ -112,7 +136,7 @@ pub(crate) async fn status(kernel: &Kernel) -> StatusView {
             });
             let (status, message) = match failing {
                 Some(why) => (ToolStatus::Fail, why),
-                None => (t.status, t.message),
+                None => ToolStatus::of(&t.health),
             };
             ToolView {
                 name: t.name,

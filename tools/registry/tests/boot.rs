@@ -7,11 +7,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use microcore::prelude::*;
-use microcore::registry::{PluginStatus, ToolStatus};
+use microcore::registry::PluginStatus;
 use microcore_config as _;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
 use microcore_registry::Registry;
+use microcore_registry::ToolStatus;
 
 /// `GET /hello/{name}` publishes `hello.said`.
 #[plugin(domain = "tests")]
