@@ -34,6 +34,7 @@ mod cli;
 pub mod context;
 pub mod edges;
 mod handle;
+pub mod jobs;
 mod metrics;
 pub mod models;
 pub mod operations;

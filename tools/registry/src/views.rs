@@ -11,6 +11,7 @@ use microcore::registry::{
 use microcore_commands::lint::Finding;
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
+use microcore_scheduler::JobInfo;
 use serde::Serialize;
 
 /// `GET /system/status`.
@@ -20,6 +21,8 @@ pub struct Status {
     pub tools: Vec<ToolView>,
     /// Every plugin, by name.
     pub plugins: Vec<PluginView>,
+    /// Every scheduled job, cron jobs first, with its last and next run.
+    pub jobs: Vec<JobInfo>,
 }
 
 /// A tool in [`Status`].
@@ -100,7 +103,7 @@ impl From<&ToolHealth> for HealthView {
 }
 
 /// The status of every tool and plugin, tools' health asked now.
-pub(crate) async fn status(kernel: &Kernel) -> Status {
+pub(crate) async fn status(kernel: &Kernel, jobs: Vec<JobInfo>) -> Status {
     let health = kernel.health().await;
     let tools = kernel
         .tools()
@@ -126,7 +129,11 @@ pub(crate) async fn status(kernel: &Kernel) -> Status {
         .collect();
     let mut plugins: Vec<PluginView> = kernel.plugins().into_iter().map(plugin_view).collect();
     plugins.sort_by(|a, b| a.name.cmp(&b.name));
-    Status { tools, plugins }
+    Status {
+        tools,
+        plugins,
+        jobs,
+    }
 }
 
 fn plugin_view(p: PluginRecord) -> PluginView {
