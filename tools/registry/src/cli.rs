@@ -73,19 +73,9 @@ fn jobs(app: App, args: Vec<String>) -> ExitCode {
         return ExitCode::from(2);
     };
     // A dry run: the jobs as declared, the next fire computed, no table read.
-    let outcome = inspect(app, |running| {
-        running
-            .handle::<microcore_scheduler::Scheduler>()
-            .map(|s| s.declared())
-    });
-    match outcome {
-        Ok(Some(jobs)) => print_table(json, &jobs, crate::jobs::render),
-        Ok(None) => {
-            eprintln!("error: the scheduler tool is not set up in this app");
-            ExitCode::FAILURE
-        }
-        Err(code) => code,
-    }
+    with_registry(app, |registry| {
+        print_table(json, &registry.declared_jobs(), crate::jobs::render)
+    })
 }
 
 /// `Some(true)` for `--json`, `Some(false)` for nothing; `None` (after

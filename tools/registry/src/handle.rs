@@ -186,6 +186,15 @@ impl Registry {
         }
     }
 
+    /// Every declared job, without run figures (no table read).
+    pub fn declared_jobs(&self) -> Vec<JobInfo> {
+        self.shared
+            .scheduler
+            .get()
+            .map(Scheduler::declared)
+            .unwrap_or_default()
+    }
+
     /// Topics with subscribers, last emitters and counts (`/system/events`).
     pub fn events(&self, bus: &EventBus) -> Events {
         views::events(bus.topology())
@@ -232,12 +241,7 @@ impl Registry {
             apis: &microcore::api::blocks(),
             migrations: &microcore_db::MIGRATIONS[..],
             models: &microcore::model::items(),
-            jobs: &self
-                .shared
-                .scheduler
-                .get()
-                .map(Scheduler::declared)
-                .unwrap_or_default(),
+            jobs: &self.declared_jobs(),
             openapi: openapi.as_ref(),
         })
     }

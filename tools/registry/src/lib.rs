@@ -46,6 +46,7 @@ pub mod tables;
 mod tool;
 pub mod traces;
 mod views;
+pub mod wiring;
 
 pub use handle::Registry;
 pub use metrics::{CallRecord, CallWatch, Metrics, RECENT_CAPACITY};

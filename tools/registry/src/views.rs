@@ -269,7 +269,7 @@ pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
 }
 
 /// `GET /system/lint`. The checks that read source (domain isolation,
-/// table ownership) ran at build time and are embedded in the binary
+/// table ownership, migration dialects) ran at build time and are embedded in the binary
 /// (`microcore_commands::lint::BUILT_FINDINGS`); a route collision stops the boot,
 /// so a serving app has none. Architecture and ownership entries are
 /// `{code, severity, message, files, help}`.
@@ -287,6 +287,9 @@ pub struct Lint {
     /// A table written by more than one domain's migrations.
     #[schema(value_type = Vec<Object>)]
     pub table_ownership_warnings: Vec<Finding>,
+    /// A migration run on both backends that holds one backend's syntax.
+    #[schema(value_type = Vec<Object>)]
+    pub migration_dialects: Vec<Finding>,
 }
 
 pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
@@ -301,6 +304,7 @@ pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> Lint {
             .unwrap_or_default(),
         route_collisions: Vec::new(),
         table_ownership_warnings: microcore_commands::lint::table_ownership(),
+        migration_dialects: microcore_commands::lint::migration_dialects(),
     }
 }
 
