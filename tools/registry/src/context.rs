@@ -318,8 +318,7 @@ fn events(out: &mut String, inputs: &Inputs<'_>) {
 fn jobs(out: &mut String, jobs: &[JobInfo]) {
     let _ = writeln!(
         out,
-        "\n## Scheduled jobs ({})\n\nDeclared in `on_boot` with `scheduler.cron(name, expr, &self, Self::method)` \
-         (UTC; six fields with seconds first, or five) or `scheduler.at`/`after` (one-shot: listed by handler).\n",
+        "\n## Scheduled jobs ({})\n\nCron jobs by name, one-shot jobs (`at`/`after`) by handler; UTC.\n",
         jobs.len()
     );
     if jobs.is_empty() {

@@ -64,9 +64,8 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 
 #[microcore::tool(part_of = Scheduler)]
 impl Scheduler {
-    /// Every job this process declared, cron jobs first, each by name, as
-    /// declared: no run figures but the next cron fire (no database read;
-    /// `AI_CONTEXT.md` lists these).
+    /// The jobs this process declared, cron jobs by name first; no table
+    /// read, so no run figures but the next cron fire.
     ///
     /// ```
     /// use microcore::prelude::*;
@@ -119,8 +118,8 @@ impl Scheduler {
         crons.into_iter().chain(shots).collect()
     }
 
-    /// [`Scheduler::declared`] with each job's last run, pending rows and
-    /// next run read from the job table (`/system/status`, `jobs`).
+    /// [`Scheduler::declared`] with last run, pending rows and next run
+    /// from the job table (`/system/status`).
     ///
     /// ```
     /// use microcore::prelude::*;
