@@ -15,6 +15,7 @@ pub use microcore_db::prelude::*;
 pub use microcore_event_bus::{Event, EventBus};
 pub use microcore_http::{
     Created, Http, IntoParams, Json, Path, Query, Reply, StatusCode, ToSchema, Validate,
+    ValidationError,
 };
 pub use microcore_log::Log;
 pub use microcore_registry::Registry;

@@ -15,7 +15,7 @@ pub fn rust(found: &[Found]) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "\n// Architecture findings of microcore-build (domain isolation, table ownership).\n",
+        "\n// Architecture findings of microcore-build (domain isolation, table ownership, SQL dialects).\n",
     );
     for (i, f) in found.iter().enumerate() {
         let _ = writeln!(
@@ -24,9 +24,9 @@ pub fn rust(found: &[Found]) -> String {
              #[linkme(crate = ::microcore::__private::linkme)]\n\
              static BUILT_FINDING_{i}: ::microcore_commands::lint::BuiltFinding = ::microcore_commands::lint::BuiltFinding {{\n    \
              check: ::microcore_commands::lint::BuiltCheck::{},\n    code: {:?},\n    \
-             severity: ::microcore_commands::lint::Severity::Warning,\n    message: {:?},\n    \
+             severity: ::microcore_commands::lint::Severity::{},\n    message: {:?},\n    \
              files: &{:?},\n    help: {:?},\n}};",
-            f.check, f.code, f.message, f.files, f.help
+            f.check, f.code, f.severity, f.message, f.files, f.help
         );
     }
     out

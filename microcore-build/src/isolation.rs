@@ -100,6 +100,7 @@ fn findings(file: &str, own: &str, uses: Vec<CrossUse>) -> Vec<Found> {
         .into_iter()
         .map(|(other, paths)| Found {
             check: "DomainIsolation",
+            severity: "Warning",
             code: "cross_domain_use",
             message: format!(
                 "{file} (domain '{own}') uses domain '{other}': {}",

@@ -24,11 +24,14 @@
 //!   (`crate::users::...` in `domains/notifications/...`).
 //! - [`tables`]: a table is created and written by one domain's
 //!   migrations only.
+//! - [`dialect`]: a migration shared by both backends holds no syntax
+//!   only one of them runs (`AUTOINCREMENT`, `SERIAL`, `datetime(...)`).
 //!
 //! One mistake stops the build instead, with its fix: a microcore crate
 //! the source uses and `Cargo.toml` does not list ([`crates`]).
 
 pub mod crates;
+pub mod dialect;
 pub mod emit;
 pub mod isolation;
 pub mod linked;
@@ -115,8 +118,11 @@ fn write_out(file: &str, content: &str) {
 /// What a check found, before it becomes Rust code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// `DomainIsolation` or `TableOwnership` (a `microcore_commands::lint::BuiltCheck`).
+    /// `DomainIsolation`, `TableOwnership` or `MigrationDialect` (a
+    /// `microcore_commands::lint::BuiltCheck`).
     pub check: &'static str,
+    /// `Warning` or `Error` (a `microcore_commands::lint::Severity`).
+    pub severity: &'static str,
     /// A stable code, e.g. `cross_domain_use`.
     pub code: &'static str,
     /// What is wrong, naming the files.
@@ -145,6 +151,7 @@ pub fn checks(root: &Path) -> String {
     // migrations still owns tables.
     let mut found = isolation::check_domains(&shown_root, &with("plugins"));
     found.extend(tables::check_domains(&shown_root, &with("migrations")));
+    found.extend(dialect::check_domains(&shown_root, &with("migrations")));
     emit::rust(&found)
 }
 

@@ -119,6 +119,7 @@ fn shared(table: &str, by_domain: &BTreeMap<String, Vec<(String, Verb)>>) -> Fou
     };
     Found {
         check: "TableOwnership",
+        severity: "Warning",
         code: "shared_table",
         message: format!(
             "table '{table}' is created or written by the migrations of more than one domain: {}",
@@ -224,7 +225,7 @@ fn statement(t: &[Token], out: &mut Vec<(String, Verb)>) {
 /// the index after it.
 fn push(t: &[Token], mut i: usize, verb: Verb, out: &mut Vec<(String, Verb)>) -> usize {
     let mut name = None;
-    while let Some(Token::Word(word)) = t.get(i) {
+    while let Some(Token::Word(word) | Token::Quoted(word)) = t.get(i) {
         name = Some(word.clone());
         i += 1;
         if !matches!(t.get(i), Some(Token::Punct('.'))) {
@@ -239,21 +240,23 @@ fn push(t: &[Token], mut i: usize, verb: Verb, out: &mut Vec<(String, Verb)>) ->
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    /// An identifier or keyword: lowercased unless it was quoted.
+pub(crate) enum Token {
+    /// An unquoted identifier or keyword, lowercased.
     Word(String),
+    /// A quoted identifier, as written: never a keyword.
+    Quoted(String),
     /// Any other character that is not a literal (`;`, `,`, `.`, `(`).
     Punct(char),
 }
 
 impl Token {
     /// Whether this is the unquoted keyword `word` (given in lowercase).
-    fn is(&self, word: &str) -> bool {
+    pub(crate) fn is(&self, word: &str) -> bool {
         matches!(self, Token::Word(w) if w == word)
     }
 }
 
-fn tokenize(sql: &str) -> Vec<Token> {
+pub(crate) fn tokenize(sql: &str) -> Vec<Token> {
     let chars: Vec<char> = sql.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -273,7 +276,7 @@ fn tokenize(sql: &str) -> Vec<Token> {
             '\'' => quoted(&chars, i, '\'').0,
             '"' | '`' => {
                 let (end, text) = quoted(&chars, i, c);
-                tokens.push(Token::Word(text));
+                tokens.push(Token::Quoted(text));
                 end
             }
             '$' => match dollar_tag(&chars, i) {

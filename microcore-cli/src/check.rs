@@ -19,7 +19,14 @@ const SCHEMA_VERSION: u32 = 1;
 /// Runs the check of the project at `root`; `Err` when it found an error
 /// (or a warning, with `strict`), or could not run.
 pub(crate) async fn run(root: &Path, json: bool, strict: bool) -> Result<(), Failure> {
-    let app = app_binary(root).await?;
+    let app = match app_binary(root).await {
+        Ok(app) => app,
+        Err(failure) if json => {
+            print_document(vec![build_failure(&format!("error: {failure}"))]);
+            return Err(failure);
+        }
+        Err(failure) => return Err(failure),
+    };
     if !json {
         let built = cargo()
             .args(["build", "--bin", &app.name])
@@ -58,11 +65,7 @@ pub(crate) async fn run(root: &Path, json: bool, strict: bool) -> Result<(), Fai
                 .cloned(),
         );
     }
-    let report = document(diagnostics);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
+    let report = print_document(diagnostics);
     let failing = report["errors"].as_u64().unwrap_or(0) > 0
         || (strict && report["warnings"].as_u64().unwrap_or(0) > 0);
     verdict(built && !failing)
@@ -90,23 +93,55 @@ fn app_check(root: &Path, app: &AppBinary, strict: bool, json: bool) -> tokio::p
 }
 
 /// `cargo build --message-format=json`: whether it built, and each of the
-/// compiler's errors and warnings as a diagnostic.
+/// compiler's errors and warnings as a diagnostic. A build that fails
+/// without a compiler error (a broken Cargo.toml, a missing crate, the
+/// linker) gets one diagnostic with cargo's own error lines.
 async fn build_json(root: &Path, app: &AppBinary) -> Result<(bool, Vec<Value>), Failure> {
     let out = cargo()
         .args(["build", "--bin", &app.name, "--message-format=json"])
         .current_dir(root)
-        .stderr(Stdio::null())
         .output()
         .await
         .map_err(|e| Failure::failed(format!("cannot run `cargo build`: {e}")))?;
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let diagnostics = String::from_utf8_lossy(&out.stdout)
+    let mut diagnostics: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-message")
         .filter_map(|m| compiler_message(&m["message"], &root))
         .collect();
-    Ok((out.status.success(), diagnostics))
+    let built = out.status.success();
+    if !built && !diagnostics.iter().any(|d| d["severity"] == "error") {
+        diagnostics.push(build_failure(&String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok((built, diagnostics))
+}
+
+/// The diagnostic of a build that failed before or after the compiler
+/// said anything: cargo's `error:` lines and what follows them.
+pub(crate) fn build_failure(stderr: &str) -> Value {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("error"))
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    let message = if lines.is_empty() {
+        "`cargo build` failed without saying why".to_string()
+    } else {
+        lines.join("\n")
+    };
+    json!({
+        "code": "build_failed",
+        "severity": "error",
+        "message": message,
+        "file": null,
+        "line": null,
+        "column": null,
+        "help": "run `cargo build` in the project to see cargo's whole output",
+        "related": [],
+        "origin": "cargo",
+    })
 }
 
 /// One rustc diagnostic in the document's shape, at its first place in
@@ -119,8 +154,26 @@ pub(crate) fn compiler_message(m: &Value, root: &Path) -> Option<Value> {
         _ => return None,
     };
     let spans: Vec<&Value> = m["spans"].as_array().into_iter().flatten().collect();
+    let message = m["message"].as_str().unwrap_or_default();
     if spans.is_empty() {
-        return None;
+        // A summary (`aborting due to ...`) or an error of no place (the
+        // linker's): only the latter says something.
+        let summary = message.starts_with("aborting due to")
+            || message.ends_with("emitted")
+            || message.starts_with("could not compile");
+        return (severity == "error" && !summary).then(|| {
+            json!({
+                "code": m["code"]["code"].as_str().unwrap_or("rustc"),
+                "severity": severity,
+                "message": message,
+                "file": null,
+                "line": null,
+                "column": null,
+                "help": null,
+                "related": [],
+                "origin": "rustc",
+            })
+        });
     }
     let relative = |file: &str| -> Option<String> {
         let path = Path::new(file);
@@ -147,7 +200,6 @@ pub(crate) fn compiler_message(m: &Value, root: &Path) -> Option<Value> {
             }
         }
     }
-    let message = m["message"].as_str().unwrap_or_default();
     let message = match at["label"].as_str().filter(|l| !l.is_empty()) {
         Some(label) => format!("{message}: {label}"),
         None => message.to_string(),
@@ -192,6 +244,16 @@ pub(crate) fn compiler_message(m: &Value, root: &Path) -> Option<Value> {
         "related": related,
         "origin": "rustc",
     }))
+}
+
+/// Prints the [`document`] of `diagnostics` on stdout and returns it.
+fn print_document(diagnostics: Vec<Value>) -> Value {
+    let report = document(diagnostics);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    report
 }
 
 /// The document: `diagnostics` errors first, counted.
@@ -240,6 +302,35 @@ mod tests {
             "try using a conversion method: `\"x\".to_string()`"
         );
         assert!(compiler_message(&json!({"level": "error", "message": "aborting due to 1 previous error", "spans": []}), root).is_none());
+    }
+
+    #[test]
+    fn a_build_that_fails_without_a_compiler_error_says_what_cargo_said() {
+        let d = build_failure(
+            "    Updating crates.io index\nerror: no matching package named `microcore-mailer` found\nlocation searched: crates.io index\n",
+        );
+        assert_eq!(
+            (
+                d["code"].as_str(),
+                d["severity"].as_str(),
+                d["origin"].as_str()
+            ),
+            (Some("build_failed"), Some("error"), Some("cargo"))
+        );
+        assert_eq!(
+            d["message"],
+            "error: no matching package named `microcore-mailer` found\nlocation searched: crates.io index"
+        );
+        assert_eq!(
+            build_failure("")["message"],
+            "`cargo build` failed without saying why"
+        );
+        let linker = json!({"level": "error", "message": "linking with `cc` failed: exit status: 1", "code": null, "spans": []});
+        let d = compiler_message(&linker, Path::new("/work/shop")).unwrap();
+        assert_eq!(
+            (d["message"].as_str(), d["file"].as_null()),
+            (Some("linking with `cc` failed: exit status: 1"), Some(()))
+        );
     }
 
     #[test]

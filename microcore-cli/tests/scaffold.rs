@@ -96,6 +96,27 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         ],
         &["add", "plugin", "notes", "warm_up"],
         &["add", "tool", "mailer"],
+        &["add", "domain", "books"],
+        &[
+            "add",
+            "plugin",
+            "books",
+            "create_book",
+            "--route",
+            "POST /books",
+            "--table",
+            "books",
+        ],
+        &[
+            "add",
+            "plugin",
+            "books",
+            "list_books",
+            "--route",
+            "GET /books",
+            "--table",
+            "books",
+        ],
         &["add", "migration", "notes", "create_notes"],
         &["add", "migration", "notes", "add_notes_index"],
     ] {
@@ -108,7 +129,11 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
             .is_file()
     );
 
-    ok(project.cargo(&["build"]));
+    // What AGENTS.md promises: code made by `add` builds warning-free.
+    let built = project.cargo(&["build"]);
+    let warnings = String::from_utf8_lossy(&built.stderr).into_owned();
+    ok(built);
+    assert!(!warnings.contains("warning"), "{warnings}");
     let app = project.start().await;
     let base = &app.base;
     assert_eq!(
@@ -134,6 +159,19 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         created["data"]["message"],
         "hello from notes.CreateNote, name=Ada"
     );
+    let client = reqwest::Client::new();
+    let book = client
+        .post(format!("{base}/books"))
+        .json(&json!({"name": "Dune"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(book.status(), 201, "a --table create route answers 201");
+    let (status, books) = get_json(&format!("{base}/books")).await;
+    assert_eq!(
+        (status, &books["data"]["items"][0]["name"]),
+        (200, &json!("Dune"))
+    );
     drop(app);
 
     let check = std::process::Command::new(project.binary())
@@ -147,10 +185,13 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
-    assert!(shown.contains("wiring OK: 10 tools, 14 plugins"), "{shown}");
+    assert!(shown.contains("wiring OK: 10 tools, 16 plugins"), "{shown}");
     assert_eq!(check.status.code(), Some(0));
 
-    let tests = ok(project.cargo(&["test"]));
+    let tested = project.cargo(&["test"]);
+    let warnings = String::from_utf8_lossy(&tested.stderr).into_owned();
+    let tests = ok(tested);
+    assert!(!warnings.contains("warning"), "{warnings}");
     for test in [
         "demo::plugins::hello::tests::answers ... ok",
         "ping::plugins::ping::tests::answers_pong ... ok",
@@ -160,6 +201,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         "notes::plugins::tag_note::tests::handles_note_tagged ... ok",
         "notes::plugins::note_created::tests::handles_note_created ... ok",
         "notes::plugins::warm_up::tests::boots ... ok",
+        "books::plugins::create_book::tests::answers_from_the_table ... ok",
         "tests::setup_reads_its_settings ... ok",
         "microcore_wiring::the_wiring_is_sound ... ok",
     ] {

@@ -17,6 +17,7 @@ mod memory;
 pub mod model;
 pub mod report;
 mod tool_command;
+pub mod wiring;
 
 pub use tool_command::{COMMANDS, CommandDescriptor, inspect, quiet_logs};
 
@@ -116,22 +117,7 @@ pub fn main(app: App) -> ExitCode {
             CheckFormat::Json => check_json(app, strict),
         },
         Command::Doctor => doctor(app),
-        Command::Graph { format } => match app.check() {
-            Ok(plan) => {
-                print!(
-                    "{}",
-                    match format {
-                        GraphFormat::Text => render_text(&plan),
-                        GraphFormat::Dot => render_dot(&plan),
-                    }
-                );
-                ExitCode::SUCCESS
-            }
-            Err(errors) => {
-                eprintln!("{errors}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Graph { format } => graph(app, format),
     }
 }
 
@@ -321,8 +307,44 @@ fn serve(app: App) -> ExitCode {
     }))
 }
 
-/// The boot plan for people.
-fn render_text(plan: &BootPlan) -> String {
+/// The boot plan, then what each plugin registers (from a dry run of the
+/// boot; left out, with a note on stderr, when the dry run fails).
+fn graph(app: App, format: GraphFormat) -> ExitCode {
+    let plan = match app.check() {
+        Ok(plan) => plan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let wires = match runtime() {
+        None => Vec::new(),
+        Some(runtime) => runtime.block_on(async {
+            match app.dry_run().boot().await {
+                Ok(running) => {
+                    let wires = wiring::collect(&running);
+                    running.shutdown().await;
+                    wires
+                }
+                Err(e) => {
+                    eprintln!("note: routes, events and jobs are left out: the dry run of the boot failed:\n{e}");
+                    Vec::new()
+                }
+            }
+        }),
+    };
+    print!(
+        "{}",
+        match format {
+            GraphFormat::Text => render_text(&plan, &wires),
+            GraphFormat::Dot => render_dot(&plan, &wires),
+        }
+    );
+    ExitCode::SUCCESS
+}
+
+/// The boot plan for people, each plugin followed by what it registers.
+fn render_text(plan: &BootPlan, wires: &[wiring::Wire]) -> String {
     let mut out = String::from("tools, in boot order:\n");
     for (i, t) in plan.tools.iter().enumerate() {
         let needs: Vec<&str> = t.deps.iter().map(|d| d.tool).collect();
@@ -352,20 +374,25 @@ fn render_text(plan: &BootPlan) -> String {
             .iter()
             .map(|d| format!("{}: {}", d.field, d.tool))
             .collect();
+        let name = p.qualified_name();
         let _ = writeln!(
             out,
             "  {:<28} {:<40} {{ {} }}",
-            p.qualified_name(),
+            name,
             p.location.to_string(),
             deps.join(", ")
         );
+        for w in wires.iter().filter(|w| w.plugin == name) {
+            let _ = writeln!(out, "      {:<10} {}", w.kind, w.name);
+        }
     }
     out
 }
 
 /// The dependency graph for Graphviz: tools are boxes, plugins ellipses,
-/// each edge labelled with the field that needs it.
-fn render_dot(plan: &BootPlan) -> String {
+/// each edge labelled with the field that needs it; what a plugin
+/// registers hangs off it as plain text on a dashed edge.
+fn render_dot(plan: &BootPlan, wires: &[wiring::Wire]) -> String {
     let mut out =
         String::from("digraph microcore {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
     for t in &plan.tools {
@@ -386,6 +413,21 @@ fn render_dot(plan: &BootPlan) -> String {
                 out,
                 "  \"{name}\" -> \"{}\" [label=\"{}\"];",
                 d.tool, d.field
+            );
+        }
+        for w in wires.iter().filter(|w| w.plugin == name) {
+            if let Some(tool) = &w.tool {
+                let via = w.name.replace('"', "\\\"");
+                let _ = writeln!(
+                    out,
+                    "  \"{name}\" -> \"{tool}\" [style=dashed, label=\"{via}\"];"
+                );
+                continue;
+            }
+            let node = format!("{} {}", w.kind, w.name).replace('"', "\\\"");
+            let _ = writeln!(
+                out,
+                "  \"{node}\" [shape=plaintext];\n  \"{name}\" -> \"{node}\" [style=dashed];"
             );
         }
     }

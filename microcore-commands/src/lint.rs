@@ -98,6 +98,7 @@ pub static LINTS: [LintDescriptor];
 pub fn run(running: &Running) -> Vec<Finding> {
     let mut findings = architecture(&running.registry().plugins());
     findings.extend(table_ownership());
+    findings.extend(migration_dialects());
     findings.extend(LINTS.iter().flat_map(|l| (l.run)(running)));
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.message.cmp(&b.message)));
     findings
@@ -135,6 +136,12 @@ pub fn architecture(plugins: &[PluginRecord]) -> Vec<Finding> {
     let mut findings = built::of(BuiltCheck::DomainIsolation);
     findings.extend(naming::check(plugins));
     findings
+}
+
+/// Migrations shared by both backends that hold one backend's syntax
+/// (`migration_dialects` of `/system/lint`; found at build time).
+pub fn migration_dialects() -> Vec<Finding> {
+    built::of(BuiltCheck::MigrationDialect)
 }
 
 /// Tables that more than one domain's migrations create or write

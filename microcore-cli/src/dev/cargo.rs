@@ -3,7 +3,6 @@
 //! shown as cargo prints it.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::failure::Failure;
 
@@ -55,14 +54,14 @@ pub(crate) async fn app_binary(root: &Path) -> Result<AppBinary, Failure> {
     let out = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .current_dir(root)
-        .stderr(Stdio::inherit())
         .output()
         .await
         .map_err(|e| Failure::failed(format!("cannot run `cargo metadata`: {e}")))?;
     if !out.status.success() {
-        return Err(Failure::failed(
-            "`cargo metadata` failed (see above): is Cargo.toml valid?",
-        ));
+        return Err(Failure::failed(format!(
+            "`cargo metadata` failed: is Cargo.toml valid?\n{}",
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )));
     }
     let metadata: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| Failure::failed(format!("`cargo metadata` printed no JSON: {e}")))?;

@@ -12,6 +12,8 @@ pub enum BuiltCheck {
     DomainIsolation,
     /// Two domains' migrations create or write one table.
     TableOwnership,
+    /// A migration shared by both backends holds one backend's syntax.
+    MigrationDialect,
 }
 
 /// One finding of a build-time check, as `microcore-build` writes it into

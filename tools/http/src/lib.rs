@@ -41,4 +41,4 @@ pub use scope::provided;
 pub use settings::HttpSettings;
 pub use tool::AxumHttp;
 pub use utoipa::{IntoParams, ToSchema};
-pub use validator::Validate;
+pub use validator::{Validate, ValidationError};

@@ -16,14 +16,22 @@ under `domains/<domain>/plugins/`).
 ## Read first
 
 `AI_CONTEXT.md` at the root is rewritten at every boot (`cargo run`) and by
-`cargo run -- context`. It lists every tool's methods, every table, route
+`cargo run -- context` (run it once in a fresh checkout). It lists every tool's methods, every table, route
 and event, and templates for a route, a subscriber, a scheduled job, a tool
 and a test. It is all you need to write a plugin: do not edit it.
 
 ## Build, test, check
 
-- `cargo build`; `cargo run` serves on <http://127.0.0.1:8000>.
-- `cargo test` (add `-p <crate>` or `--test <name>` to run fewer).
+- `cargo build`; `cargo run` serves on <http://127.0.0.1:8000> with
+  SQLite in `microcore.db` and an in-process bus: no service, no setting
+  (`.env.example` lists them all). Without `AUTH_SECRET_KEY` (at least 32
+  bytes) tokens are signed with a key made for this process, so a restart
+  logs everyone out; production (`APP_ENV=production`) refuses to start
+  without it. `DATABASE_URL=postgres://...` runs on PostgreSQL with the
+  same migrations and queries (`cargo run --features postgres` where the
+  root `Cargo.toml`'s `default` features lack `postgres`).
+- `cargo test` (add `-p <crate>` or `--test <name>` to run fewer); a
+  plugin's tests live in its own file (`#[cfg(test)] mod tests`).
 - `cargo run -- check` checks the wiring, event contracts and architecture
   rules without serving.
 

@@ -34,6 +34,14 @@ static ROUTES: CommandDescriptor = CommandDescriptor {
     run: routes,
 };
 
+#[microcore::__private::linkme::distributed_slice(COMMANDS)]
+#[linkme(crate = microcore::__private::linkme)]
+static JOBS: CommandDescriptor = CommandDescriptor {
+    name: "jobs",
+    about: "List every scheduled job: schedule, plugin, method, next run (`--json` for JSON)",
+    run: jobs,
+};
+
 fn context(app: App, _args: Vec<String>) -> ExitCode {
     with_registry(app, |registry| {
         print!("{}", registry.context());
@@ -51,29 +59,57 @@ fn agents(_app: App, args: Vec<String>) -> ExitCode {
 }
 
 fn routes(app: App, args: Vec<String>) -> ExitCode {
-    let json = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--json" => true,
-        _ => {
-            eprintln!("error: `routes` takes no arguments but `--json`, got {args:?}");
-            return ExitCode::from(2);
-        }
+    let Some(json) = json_flag("routes", &args) else {
+        return ExitCode::from(2);
     };
     with_registry(app, |registry| {
         let table = crate::routes::table(registry);
-        if json {
-            match serde_json::to_string_pretty(&table) {
-                Ok(text) => println!("{text}"),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-        } else {
-            print!("{}", crate::routes::render(&table));
-        }
-        ExitCode::SUCCESS
+        print_table(json, &table, crate::routes::render)
     })
+}
+
+fn jobs(app: App, args: Vec<String>) -> ExitCode {
+    let Some(json) = json_flag("jobs", &args) else {
+        return ExitCode::from(2);
+    };
+    // A dry run: the jobs as declared, the next fire computed, no table read.
+    with_registry(app, |registry| {
+        print_table(json, &registry.declared_jobs(), crate::jobs::render)
+    })
+}
+
+/// `Some(true)` for `--json`, `Some(false)` for nothing; `None` (after
+/// saying why) for anything else.
+fn json_flag(command: &str, args: &[String]) -> Option<bool> {
+    match args {
+        [] => Some(false),
+        [flag] if flag == "--json" => Some(true),
+        _ => {
+            eprintln!("error: `{command}` takes no arguments but `--json`, got {args:?}");
+            None
+        }
+    }
+}
+
+fn print_table<R: serde::Serialize>(
+    json: bool,
+    rows: &[R],
+    render: impl FnOnce(&[R]) -> String,
+) -> ExitCode {
+    if !json {
+        print!("{}", render(rows));
+        return ExitCode::SUCCESS;
+    }
+    match serde_json::to_string_pretty(rows) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Runs `f` on the registry of a dry-run boot of `app`.

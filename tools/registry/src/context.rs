@@ -19,6 +19,7 @@ use microcore::registry::{PluginRecord, ToolRecord};
 use microcore_commands::model::ModelItem;
 use microcore_db::Migration;
 use microcore_event_bus::topology::{Role, TopicInfo};
+use microcore_scheduler::JobInfo;
 use serde_json::Value;
 
 /// One route: method, path, owning plugin, who may call it.
@@ -44,6 +45,8 @@ pub struct Inputs<'a> {
     /// The OpenAPI document as JSON, for each route's input and response
     /// (`None`: routes are listed without them).
     pub openapi: Option<&'a Value>,
+    /// The declared jobs ([`microcore_scheduler::Scheduler::declared`]).
+    pub jobs: &'a [JobInfo],
 }
 
 const HEADER: &str = "# AI_CONTEXT.md
@@ -83,7 +86,7 @@ pub const GUIDE: &str = include_str!("guide.md");
 /// use microcore_registry::context::{Inputs, render};
 /// let text = render(Inputs {
 ///     tools: &[], plugins: &[], routes: &[], topics: &[], apis: &[], migrations: &[],
-///     models: &[], openapi: None,
+///     models: &[], openapi: None, jobs: &[],
 /// });
 /// assert!(text.starts_with("# AI_CONTEXT.md"));
 /// assert!(text.contains("## Authoring guide"));
@@ -97,6 +100,7 @@ pub fn render(inputs: Inputs<'_>) -> String {
     plugins(&mut out, &inputs);
     crate::operations::render(&mut out, inputs.routes, inputs.openapi);
     events(&mut out, &inputs);
+    jobs(&mut out, inputs.jobs);
     out.push('\n');
     out.push_str(GUIDE);
     out
@@ -236,6 +240,15 @@ fn plugins(out: &mut String, inputs: &Inputs<'_>) {
         if !routes.is_empty() {
             let _ = writeln!(out, "- routes: {}", routes.join(", "));
         }
+        let jobs: Vec<String> = inputs
+            .jobs
+            .iter()
+            .filter(|j| j.plugin == p.name)
+            .map(|j| format!("`{}`", j.name))
+            .collect();
+        if !jobs.is_empty() {
+            let _ = writeln!(out, "- jobs: {}", jobs.join(", "));
+        }
         for (label, role) in [
             ("publishes", Role::Publisher),
             ("subscribes", Role::Subscriber),
@@ -297,6 +310,27 @@ fn events(out: &mut String, inputs: &Inputs<'_>) {
             let _ = writeln!(out, "- consumer groups: {}", groups.join(", "));
         }
         let _ = writeln!(out, "- reply: {}", reply(t));
+    }
+}
+
+/// The job table: what runs when, and which method runs it. Run figures
+/// (last and next run) stay out, so two boots write the same file.
+fn jobs(out: &mut String, jobs: &[JobInfo]) {
+    let _ = writeln!(
+        out,
+        "\n## Scheduled jobs ({})\n\nCron jobs by name, one-shot jobs (`at`/`after`) by handler; UTC.\n",
+        jobs.len()
+    );
+    if jobs.is_empty() {
+        return;
+    }
+    out.push_str("| job | schedule | plugin | method |\n|---|---|---|---|\n");
+    for j in jobs {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | `{}` |",
+            j.name, j.schedule, j.plugin, j.method
+        );
     }
 }
 
@@ -472,6 +506,17 @@ mod tests {
             ],
             replies: vec![],
         }];
+        let jobs = [JobInfo {
+            name: "nightly-digest".into(),
+            kind: microcore_scheduler::JobKind::Cron,
+            schedule: "0 0 7 * * *".into(),
+            plugin: "users.Welcome".into(),
+            method: "digest".into(),
+            last_run: None,
+            last_status: None,
+            next_run: None,
+            pending: 0,
+        }];
         render(Inputs {
             tools: &tools,
             plugins: &plugins,
@@ -480,6 +525,7 @@ mod tests {
             apis: &[],
             models: &[],
             openapi: None,
+            jobs: &jobs,
             migrations: &[Migration::shared(
                 "users",
                 "0001",
@@ -497,6 +543,8 @@ mod tests {
         assert!(register < welcome, "sorted by name");
         assert!(text.contains("- routes: `POST /users`"));
         assert!(text.contains("- publishes: `user.created`"));
+        assert!(text.contains("- jobs: `nightly-digest`"));
+        assert!(text.contains("| `nightly-digest` | `0 0 7 * * *` | `users.Welcome` | `digest` |"));
         assert!(text.contains("- subscribes: `user.created`"));
         assert!(text.contains(
             "- published by `users.RegisterUser` as `UserCreated`: `{email: string, id: integer}`"
@@ -535,6 +583,7 @@ mod tests {
             migrations: &[],
             models: &[],
             openapi: None,
+            jobs: &[],
         });
         let api = &text[text.find("### `mailer`").unwrap()..];
         assert!(

@@ -9,6 +9,7 @@ use microcore::ToolHandle;
 use microcore::registry::AppRegistry as Kernel;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
+use microcore_scheduler::{JobInfo, Scheduler};
 use tokio::sync::watch;
 
 use crate::context::{self, Inputs, Route};
@@ -43,6 +44,8 @@ struct Shared {
     http: Http,
     /// Set once, by the tool's setup ([`Registry::with_bus`]).
     bus: OnceLock<EventBus>,
+    /// Set once, by the tool's setup ([`Registry::with_scheduler`]).
+    scheduler: OnceLock<Scheduler>,
     /// `true` once the app shuts down: live streams end.
     closing: watch::Sender<bool>,
 }
@@ -78,6 +81,7 @@ impl Registry {
                 metrics,
                 http,
                 bus: OnceLock::new(),
+                scheduler: OnceLock::new(),
                 closing: watch::channel(false).0,
             }),
         }
@@ -128,7 +132,7 @@ impl Registry {
 
     /// Tools (their health asked now) and plugins (`/system/status`).
     pub async fn status(&self) -> StatusView {
-        views::status(&self.kernel).await
+        views::status(&self.kernel, self.jobs().await).await
     }
 
     /// Whether every critical tool is healthy now (`/system/ready`).
@@ -157,6 +161,38 @@ impl Registry {
     /// by hand).
     pub fn bus(&self) -> Option<&EventBus> {
         self.shared.bus.get()
+    }
+
+    /// The same registry listing `scheduler`'s jobs (what the tool's setup
+    /// does with its `scheduler` field).
+    pub(crate) fn with_scheduler(self, scheduler: Scheduler) -> Self {
+        let _ = self.shared.scheduler.set(scheduler);
+        self
+    }
+
+    /// Every declared job with its last and next run (`/system/status`,
+    /// `cargo run -- jobs`); as declared, without run figures, when the
+    /// job table cannot be read; none for a handle made by hand.
+    pub async fn jobs(&self) -> Vec<JobInfo> {
+        let Some(scheduler) = self.shared.scheduler.get() else {
+            return Vec::new();
+        };
+        match scheduler.jobs().await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!("cannot read the job table: {e}");
+                scheduler.declared()
+            }
+        }
+    }
+
+    /// Every declared job, without run figures (no table read).
+    pub fn declared_jobs(&self) -> Vec<JobInfo> {
+        self.shared
+            .scheduler
+            .get()
+            .map(Scheduler::declared)
+            .unwrap_or_default()
     }
 
     /// Topics with subscribers, last emitters and counts (`/system/events`).
@@ -205,6 +241,7 @@ impl Registry {
             apis: &microcore::api::blocks(),
             migrations: &microcore_db::MIGRATIONS[..],
             models: &microcore_commands::model::items(),
+            jobs: &self.declared_jobs(),
             openapi: openapi.as_ref(),
         })
     }

@@ -34,6 +34,7 @@ mod cli;
 pub mod context;
 pub mod edges;
 mod handle;
+pub mod jobs;
 mod metrics;
 pub mod models;
 pub mod operations;
@@ -45,6 +46,7 @@ pub mod tables;
 mod tool;
 pub mod traces;
 mod views;
+pub mod wiring;
 
 pub use handle::Registry;
 pub use metrics::{CallMetrics, CallRecord, CallWatch, RECENT_CAPACITY};

@@ -59,19 +59,23 @@ pub fn table(registry: &Registry) -> Vec<RouteRow> {
 /// assert_eq!(text.lines().nth(1), Some("GET     /ping  ping.Ping  domains/ping/plugins/ping.rs:8  -"));
 /// ```
 pub fn render(rows: &[RouteRow]) -> String {
-    let header = ["METHOD", "PATH", "PLUGIN", "FILE", "AUTH"];
     let cells: Vec<[&str; 5]> = rows
         .iter()
         .map(|r| [r.method, &r.path, r.plugin, &r.file, r.auth])
         .collect();
+    columns(["METHOD", "PATH", "PLUGIN", "FILE", "AUTH"], &cells)
+}
+
+/// Rows of cells as aligned text columns under `header`.
+pub(crate) fn columns<const N: usize>(header: [&str; N], cells: &[[&str; N]]) -> String {
     let mut widths = header.map(str::len);
-    for row in &cells {
+    for row in cells {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&cells) {
+    for row in std::iter::once(&header).chain(cells) {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             let _ = write!(line, "{cell:<width$}  ", width = widths[i]);

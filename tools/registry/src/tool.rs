@@ -9,6 +9,7 @@ use microcore::prelude::*;
 use microcore_config::Config;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
+use microcore_scheduler::Scheduler;
 
 use crate::Registry;
 
@@ -30,6 +31,8 @@ pub struct RegistryTool {
     /// `/system/lint`. A field like any other, so the boot sets the bus up
     /// first and `graph` draws the edge.
     bus: EventBus,
+    /// Its jobs, listed like routes and subscriptions.
+    scheduler: Scheduler,
     #[state]
     ready: OnceLock<(Registry, Option<PathBuf>)>,
 }
@@ -51,7 +54,9 @@ impl Tool for RegistryTool {
         } else {
             Registry::unrecorded(ctx.registry.clone(), self.http.clone())
         };
-        let registry = registry.with_bus(self.bus.clone());
+        let registry = registry
+            .with_bus(self.bus.clone())
+            .with_scheduler(self.scheduler.clone());
         let _ = self.ready.set((registry.clone(), path));
         Ok(registry)
     }

@@ -9,6 +9,7 @@ use microcore::registry::{AppRegistry as Kernel, PluginRecord, PluginStatus, Too
 use microcore_commands::lint::Finding;
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
+use microcore_scheduler::JobInfo;
 use serde::Serialize;
 
 /// A tool's state on the wire: `OK`, or `FAIL` with a message beside it.
@@ -47,6 +48,8 @@ pub struct StatusView {
     pub tools: Vec<ToolView>,
     /// Every plugin, by name.
     pub plugins: Vec<PluginView>,
+    /// Every scheduled job, cron jobs first, with its last and next run.
+    pub jobs: Vec<JobInfo>,
 }
 
 /// A tool in [`StatusView`].
@@ -124,7 +127,7 @@ impl From<&ToolHealth> for HealthView {
 }
 
 /// The status of every tool and plugin, tools' health asked now.
-pub(crate) async fn status(kernel: &Kernel) -> StatusView {
+pub(crate) async fn status(kernel: &Kernel, jobs: Vec<JobInfo>) -> StatusView {
     let health = kernel.health().await;
     let tools = kernel
         .tools()
@@ -150,7 +153,11 @@ pub(crate) async fn status(kernel: &Kernel) -> StatusView {
         .collect();
     let mut plugins: Vec<PluginView> = kernel.plugins().into_iter().map(plugin_view).collect();
     plugins.sort_by(|a, b| a.name.cmp(&b.name));
-    StatusView { tools, plugins }
+    StatusView {
+        tools,
+        plugins,
+        jobs,
+    }
 }
 
 fn plugin_view(p: PluginRecord) -> PluginView {
@@ -286,7 +293,7 @@ pub(crate) fn schemas(kernel: &Kernel, topics: Vec<TopicInfo>) -> Schemas {
 }
 
 /// `GET /system/lint`. The checks that read source (domain isolation,
-/// table ownership) ran at build time and are embedded in the binary
+/// table ownership, migration dialects) ran at build time and are embedded in the binary
 /// (`microcore_commands::lint::BUILT_FINDINGS`); a route collision stops the boot,
 /// so a serving app has none. Architecture and ownership entries are
 /// `{code, severity, message, files, help}`.
@@ -304,6 +311,9 @@ pub struct LintView {
     /// A table written by more than one domain's migrations.
     #[schema(value_type = Vec<Object>)]
     pub table_ownership_warnings: Vec<Finding>,
+    /// A migration run on both backends that holds one backend's syntax.
+    #[schema(value_type = Vec<Object>)]
+    pub migration_dialects: Vec<Finding>,
 }
 
 pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> LintView {
@@ -318,6 +328,7 @@ pub(crate) fn lint(kernel: &Kernel, topics: Option<&[TopicInfo]>) -> LintView {
             .unwrap_or_default(),
         route_collisions: Vec::new(),
         table_ownership_warnings: microcore_commands::lint::table_ownership(),
+        migration_dialects: microcore_commands::lint::migration_dialects(),
     }
 }
 

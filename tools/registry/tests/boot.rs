@@ -1,5 +1,5 @@
-//! The registry tool in a booted app (config, http, event_bus, registry,
-//! and one plugin): it is listed as a tool, records the plugin's calls and
+//! The registry tool in a booted app (config, http, event_bus, db,
+//! scheduler, registry, and two plugins): it is listed as a tool, records the plugin's calls and
 //! each request by route template, answers readiness, and writes the same
 //! `AI_CONTEXT.md` at every boot.
 
@@ -13,6 +13,7 @@ use microcore_event_bus::EventBus;
 use microcore_http::Http;
 use microcore_registry::Registry;
 use microcore_registry::ToolStatus;
+use microcore_scheduler::{JobRun, Scheduler};
 
 /// `GET /hello/{name}` publishes `hello.said`.
 #[plugin(domain = "tests")]
@@ -36,6 +37,29 @@ impl Plugin for Hello {
     }
 }
 
+/// Runs `tidy` every night: a job the registry lists.
+#[plugin(domain = "tests")]
+#[derive(Debug)]
+pub struct Nightly {
+    scheduler: Scheduler,
+}
+
+impl Plugin for Nightly {
+    async fn on_boot(self: Arc<Self>) -> Result<()> {
+        self.scheduler
+            .cron("nightly-tidy", "0 0 3 * * *", &self, Self::tidy)
+    }
+}
+
+impl Nightly {
+    async fn tidy(self: Arc<Self>, _run: JobRun) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The tools the registry needs, each from its crate.
+const TOOLS: [&str; 6] = ["config", "http", "event_bus", "db", "scheduler", "registry"];
+
 impl Hello {
     async fn hello(
         self: Arc<Self>,
@@ -50,15 +74,13 @@ impl Hello {
 
 /// The registry and what it needs, with the `Hello` plugin, on a free port.
 fn app() -> microcore::App {
-    let tools = microcore::TOOLS
+    let tools = microcore::TOOLS.iter().filter(|t| TOOLS.contains(&t.name));
+    let plugins = microcore::PLUGINS
         .iter()
-        .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
-    let hello = microcore::PLUGINS
-        .iter()
-        .find(|p| p.name == "Hello")
-        .unwrap();
-    microcore::App::new(tools.collect(), vec![hello])
+        .filter(|p| ["Hello", "Nightly"].contains(&p.name));
+    microcore::App::new(tools.collect(), plugins.collect())
         .with_var("HTTP_PORT", "0")
+        .with_var("DATABASE_URL", "sqlite::memory:")
         .with_var("EVENT_BUS_URL", "memory://")
 }
 
@@ -91,6 +113,16 @@ async fn records_calls_and_routes_of_a_running_app() {
     assert_eq!(status.plugins[0].name, "tests.Hello");
     assert_eq!(status.plugins[0].status, PluginStatus::Ready);
     assert!(registry.readiness().await.ready);
+    let job = &status.jobs[0];
+    assert_eq!(
+        (
+            job.name.as_str(),
+            job.schedule.as_str(),
+            job.plugin.as_str()
+        ),
+        ("nightly-tidy", "0 0 3 * * *", "tests.Nightly")
+    );
+    assert!(job.next_run.is_some() && job.last_run.is_none(), "{job:?}");
 
     let mut live = registry.watch_calls();
     for name in ["ada", "bob"] {
@@ -99,16 +131,24 @@ async fn records_calls_and_routes_of_a_running_app() {
             .unwrap();
         assert_eq!(answer.status(), 200);
     }
-    let call = tokio::time::timeout(Duration::from_secs(5), live.recv())
-        .await
-        .expect("a live call within 5 s")
-        .unwrap();
+    // The scheduler's own polls are calls too: wait for the plugin's.
+    let call = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let call = live.recv().await.unwrap();
+            if call.plugin == "tests.Hello" {
+                return call;
+            }
+        }
+    })
+    .await
+    .expect("a live call within 5 s");
     assert_eq!(
         (call.tool, call.method, call.plugin, call.success),
         ("event_bus", "publish", "tests.Hello", true)
     );
 
-    let recent = registry.recent_calls();
+    let mut recent = registry.recent_calls();
+    recent.retain(|c| c.plugin == "tests.Hello");
     assert_eq!(recent.len(), 2);
     assert!(recent[0].timestamp >= recent[1].timestamp, "newest first");
 
@@ -152,6 +192,11 @@ async fn two_boots_write_the_same_context() {
         "{text}"
     );
     assert!(text.contains("| `registry` | `RegistryTool` |"), "{text}");
+    assert!(text.contains("- jobs: `nightly-tidy`"), "{text}");
+    assert!(
+        text.contains("| `nightly-tidy` | `0 0 3 * * *` | `tests.Nightly` | `tidy` |"),
+        "{text}"
+    );
 }
 
 /// Changes the working directory: nextest runs each test in a process of
@@ -161,10 +206,10 @@ async fn the_context_goes_to_the_working_directory_unless_turned_off() {
     let dir = tempfile::tempdir().unwrap();
     std::env::set_current_dir(dir.path()).unwrap();
     let app = || {
-        let tools = microcore::TOOLS
-            .iter()
-            .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
-        microcore::App::new(tools.collect(), vec![]).with_var("HTTP_PORT", "0")
+        let tools = microcore::TOOLS.iter().filter(|t| TOOLS.contains(&t.name));
+        microcore::App::new(tools.collect(), vec![])
+            .with_var("HTTP_PORT", "0")
+            .with_var("DATABASE_URL", "sqlite::memory:")
     };
     let off = app().with_var("AI_CONTEXT_PATH", "").boot().await.unwrap();
     off.shutdown().await;
@@ -216,11 +261,10 @@ async fn metrics_turned_off_record_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_metrics_setting_stops_the_boot_naming_it() {
-    let tools = microcore::TOOLS
-        .iter()
-        .filter(|t| ["config", "http", "event_bus", "registry"].contains(&t.name));
+    let tools = microcore::TOOLS.iter().filter(|t| TOOLS.contains(&t.name));
     let error = microcore::App::new(tools.collect(), vec![])
         .with_var("HTTP_PORT", "0")
+        .with_var("DATABASE_URL", "sqlite::memory:")
         .with_var("AI_CONTEXT_PATH", "")
         .with_var("REGISTRY_METRICS", "sometimes")
         .boot()

@@ -63,7 +63,7 @@ use crate::{JobRecord, SchedulerSettings, runner};
 /// ```
 #[derive(Clone)]
 pub struct Scheduler {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     owner: &'static str,
 }
 

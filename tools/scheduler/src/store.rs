@@ -417,6 +417,21 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
+    /// Every job's rows counted per status: one aggregate query, whatever
+    /// the number of one-shot rows.
+    pub(crate) async fn tallies(&self) -> Result<Vec<Tally>, Error> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT kind, CASE WHEN kind = 'cron' THEN name ELSE handler END AS job, status, \
+                 count(*) AS n, min(due_at) AS due, max(updated_at) AS updated \
+                 FROM microcore_jobs GROUP BY 1, 2, 3",
+                vec![],
+            ))
+            .await?;
+        rows.iter().map(tally).collect()
+    }
+
     /// The handlers of rows waiting to run, with how many wait for each.
     pub(crate) async fn waiting_handlers(&self) -> Result<Vec<(String, i64)>, Error> {
         let rows = self
@@ -444,6 +459,33 @@ fn record(row: &QueryResult) -> Result<JobRecord, Error> {
         claimed_by: row.try_get("", "claimed_by")?,
         last_error: row.try_get("", "last_error")?,
         updated: time(row.try_get("", "updated_at")?),
+    })
+}
+
+/// How many rows of one job stand in one status, and when (a cron job is
+/// counted by name, one-shot jobs by their handler).
+#[derive(Debug, Clone)]
+pub(crate) struct Tally {
+    pub(crate) kind: JobKind,
+    /// The cron job's name, or the one-shot jobs' handler.
+    pub(crate) job: String,
+    pub(crate) status: JobStatus,
+    pub(crate) rows: u64,
+    /// The earliest `due_at` among them.
+    pub(crate) due: DateTime<Utc>,
+    /// The latest `updated_at` among them.
+    pub(crate) updated: DateTime<Utc>,
+}
+
+fn tally(row: &QueryResult) -> Result<Tally, Error> {
+    let rows: i64 = row.try_get("", "n")?;
+    Ok(Tally {
+        kind: JobKind::parse(&row.try_get::<String>("", "kind")?),
+        job: row.try_get("", "job")?,
+        status: JobStatus::parse(&row.try_get::<String>("", "status")?),
+        rows: u64::try_from(rows).unwrap_or(0),
+        due: time(row.try_get("", "due")?),
+        updated: time(row.try_get("", "updated")?),
     })
 }
 

@@ -45,6 +45,8 @@ async fn boot(system_routes: &str) -> (microcore::Running, String) {
             "auth",
             "state",
             "event_bus",
+            "db",
+            "scheduler",
             "registry",
         ]
         .contains(&t.name)
@@ -55,6 +57,7 @@ async fn boot(system_routes: &str) -> (microcore::Running, String) {
     let running = microcore::App::new(tools.collect(), plugins.collect())
         .with_var("HTTP_PORT", "0")
         .with_var("EVENT_BUS_URL", "memory://")
+        .with_var("DATABASE_URL", "sqlite::memory:")
         .with_var("AI_CONTEXT_PATH", "")
         .with_var(
             "AUTH_SECRET_KEY",
