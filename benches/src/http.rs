@@ -233,7 +233,11 @@ pub(crate) async fn run(
             "callgrind: {} requests per route on each server…",
             options.callgrind_requests
         );
-        let backend = if options.postgres { "postgres" } else { "sqlite" };
+        let backend = if options.postgres {
+            "postgres"
+        } else {
+            "sqlite"
+        };
         let out = bench_dir().join(format!("callgrind-{backend}"));
         let _ = std::fs::remove_dir_all(&out);
         // The plain server again, its middleware applied one
@@ -494,7 +498,11 @@ fn render_callgrind(
         } else {
             let t = instructions_target(&a.route);
             let against = if t == PING_TARGET { separate } else { p };
-            let of = if t == PING_TARGET { " of the one-layer-each plain" } else { "" };
+            let of = if t == PING_TARGET {
+                " of the one-layer-each plain"
+            } else {
+                ""
+            };
             format!(
                 "≤ {t:.2}×{of}: {}",
                 verdict(a.per_request <= t * against.per_request)

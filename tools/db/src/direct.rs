@@ -30,8 +30,8 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Value, Values};
 use sea_orm::sqlx;
 use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr,
-    ExecResult, QueryResult, RuntimeErr, Statement,
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr, ExecResult,
+    QueryResult, RuntimeErr, Statement,
 };
 use sea_query_sqlx::SqlxValues;
 
@@ -213,14 +213,20 @@ mod tests {
             r#"SELECT "id" FROM "users" WHERE "users"."id" = ? LIMIT ?"#,
             vec![7i64.into(), 1u64.into()],
         );
-        assert_eq!(sql, r#"SELECT "id" FROM "users" WHERE "users"."id" = ? LIMIT 1"#);
+        assert_eq!(
+            sql,
+            r#"SELECT "id" FROM "users" WHERE "users"."id" = ? LIMIT 1"#
+        );
         assert_eq!(values, vec![Value::from(7i64)]);
     }
 
     #[test]
     fn other_statements_are_left_alone() {
         for (sql, values) in [
-            ("SELECT 1 LIMIT ? OFFSET ?", vec![Value::from(10u64), Value::from(20u64)]),
+            (
+                "SELECT 1 LIMIT ? OFFSET ?",
+                vec![Value::from(10u64), Value::from(20u64)],
+            ),
             ("SELECT ? LIMIT 5", vec![Value::from("x")]),
             ("SELECT 1 LIMIT ?", vec![Value::from("not a number")]),
             ("SELECT 1 LIMIT ?", vec![Value::from(-1i64)]),

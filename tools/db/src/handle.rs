@@ -358,6 +358,16 @@ impl ConnectionTrait for Db {
         self.timed("execute_unprepared", self.conn.execute_unprepared(sql))
     }
 
-    timed_statement!(query_one_raw, direct::query_one, "query_one", Option<QueryResult>);
-    timed_statement!(query_all_raw, direct::query_all, "query_all", Vec<QueryResult>);
+    timed_statement!(
+        query_one_raw,
+        direct::query_one,
+        "query_one",
+        Option<QueryResult>
+    );
+    timed_statement!(
+        query_all_raw,
+        direct::query_all,
+        "query_all",
+        Vec<QueryResult>
+    );
 }
