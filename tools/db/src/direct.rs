@@ -9,8 +9,9 @@
 //! (see [`acquire`]) and the statement run on it, in one small future that
 //! `Db` boxes once. What runs is the same as sea-orm's: `sqlx::query_with` (a
 //! persistent statement: prepared once per connection and then reused from
-//! sqlx's per-connection cache, keyed by its SQL), the same acquire and the
-//! same error mapping (`DbErr::ConnectionAcquire` for a pool time-out,
+//! sqlx's per-connection cache, keyed by its SQL), the pool's own
+//! connections (an idle one is taken without sqlx's acquire future and
+//! without a ping, see [`acquire`]) and the same error mapping (`DbErr::ConnectionAcquire` for a pool time-out,
 //! `DbErr::Query` / `DbErr::Exec` with the driver's error otherwise), so
 //! `DbErr::sql_err` and the app's error classes see what they saw before.
 //! Anything that is not a sqlx pool (a disconnected handle) goes through
