@@ -3,8 +3,6 @@
 //! would leave 19 MiB in the allocator before memory is measured), and a
 //! token for it signed with the shared key.
 
-use std::path::Path;
-
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ConnectionTrait, Database};
 use serde::Serialize;
@@ -14,22 +12,26 @@ use crate::server::SECRET_KEY;
 /// The id of the user `GET /users/{id}` reads.
 pub(crate) const USER_ID: i64 = 1;
 
-/// Writes the benchmark user into the SQLite file at `database` (the
-/// server created the table when it booted).
-pub(crate) async fn seed_user(database: &Path) -> Result<(), String> {
-    let url = format!("sqlite://{}", database.display());
-    let db = Database::connect(url.as_str())
+/// Writes the benchmark user into the database at `url`, a SQLite file or
+/// a PostgreSQL database (the server created the table when it booted).
+pub(crate) async fn seed_user(url: &str) -> Result<(), String> {
+    let db = Database::connect(url)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
-    db.execute_unprepared(&format!(
-        "INSERT OR REPLACE INTO users (id, name, email, password_hash, roles) \
-         VALUES ({USER_ID}, 'Bench User', 'bench@example.com', 'not-a-hash', '[\"user\"]')"
-    ))
-    .await
-    .map_err(|e| format!("cannot seed {}: {e}", database.display()))?;
+        .map_err(|e| format!("cannot open {url}: {e}"))?;
+    for sql in [
+        format!("DELETE FROM users WHERE id = {USER_ID} OR email = 'bench@example.com'"),
+        format!(
+            "INSERT INTO users (id, name, email, password_hash, roles) \
+             VALUES ({USER_ID}, 'Bench User', 'bench@example.com', 'not-a-hash', '[\"user\"]')"
+        ),
+    ] {
+        db.execute_unprepared(&sql)
+            .await
+            .map_err(|e| format!("cannot seed {url}: {e}"))?;
+    }
     db.close()
         .await
-        .map_err(|e| format!("cannot close {}: {e}", database.display()))
+        .map_err(|e| format!("cannot close {url}: {e}"))
 }
 
 #[derive(Serialize)]

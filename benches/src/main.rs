@@ -67,6 +67,12 @@ struct Cli {
     /// Requests per route counted under callgrind (0: skip callgrind).
     #[arg(long, default_value_t = 2000, global = true)]
     callgrind_requests: usize,
+    /// The database of the `http` comparison: `sqlite` (a file per server)
+    /// or `postgres` (a fresh database per server on 127.0.0.1:5432,
+    /// dropped afterwards); its blocks are `http`/`callgrind` or
+    /// `http-postgres`/`callgrind-postgres`.
+    #[arg(long, default_value = "sqlite", value_parser = ["sqlite", "postgres"], global = true)]
+    http_backend: String,
     /// Seconds of the soak.
     #[arg(long, default_value_t = 60, global = true)]
     soak_secs: u64,
@@ -265,11 +271,13 @@ fn run(cli: &Cli) -> Result<(), String> {
             warmup: Duration::from_secs(1),
             connections: cli.connections,
             callgrind_requests: cli.callgrind_requests,
+            postgres: cli.http_backend == "postgres",
         };
         let (http_block, callgrind_block) =
             single()?.block_on(http::run(app, baseline, &options, &command))?;
-        publish("http", &http_block)?;
-        publish("callgrind", &callgrind_block)?;
+        let suffix = if options.postgres { "-postgres" } else { "" };
+        publish(&format!("http{suffix}"), &http_block)?;
+        publish(&format!("callgrind{suffix}"), &callgrind_block)?;
     }
     if let (true, Some(app)) = (wants(Which::Metrics), app) {
         let options = metrics::Options {

@@ -51,7 +51,7 @@ pub(crate) async fn run(
     if let Err(e) = first.stop(Duration::from_secs(10)).await {
         eprintln!("  {} did not stop cleanly: {e}", app.name);
     }
-    fixtures::seed_user(&app.database()).await?;
+    fixtures::seed_user(&app.database_url()).await?;
     let token = fixtures::token()?;
     let routes = routes(&token);
 

@@ -103,7 +103,7 @@ pub(crate) async fn run(app_bin: &Path, requests: usize, command: &str) -> Resul
     let app = Server::new("example app", app_bin, &fresh_workdir("revocation-app")?);
     // Booted once to create the tables, then seeded, as `http` does.
     let running = app.start(Duration::from_secs(60)).await?;
-    fixtures::seed_user(&app.database()).await?;
+    fixtures::seed_user(&app.database_url()).await?;
     running.stop(Duration::from_secs(10)).await?;
     let token = fixtures::token()?;
     let counts = callgrind::count(

@@ -76,6 +76,19 @@ impl Server {
         self.workdir.join("server.db")
     }
 
+    /// Its `DATABASE_URL`: the SQLite file, unless its environment names
+    /// another database.
+    pub(crate) fn database_url(&self) -> String {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .map_or_else(
+                || format!("sqlite://{}", self.database().display()),
+                |(_, v)| v.clone(),
+            )
+    }
+
     /// Starts it on a free port and waits (at most `timeout`) for `/ping`.
     pub(crate) async fn start(&self, timeout: Duration) -> Result<Running, String> {
         let port = free_port()?;
@@ -99,10 +112,7 @@ impl Server {
             .current_dir(&self.workdir)
             .env("HTTP_HOST", "127.0.0.1")
             .env("HTTP_PORT", port.to_string())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", self.database().display()),
-            )
+            .env("DATABASE_URL", self.database_url())
             .env("AUTH_SECRET_KEY", SECRET_KEY)
             .env("LOG_LEVEL", "info")
             .env_remove("RUST_LOG")

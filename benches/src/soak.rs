@@ -25,7 +25,7 @@ pub(crate) async fn run(
     let app = Server::new("example app", app_bin, &fresh_workdir("soak-app")?);
     let token = fixtures::token()?;
     let running = app.start(Duration::from_secs(60)).await?;
-    fixtures::seed_user(&app.database()).await?;
+    fixtures::seed_user(&app.database_url()).await?;
     let gets: Vec<_> = routes(&token).into_iter().map(|(_, g)| g).collect();
     load::sequential(running.addr, &gets, 100).await?;
     eprintln!(

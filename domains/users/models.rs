@@ -4,7 +4,7 @@
 
 use microcore::{Error, Result};
 use sea_orm::entity::prelude::*;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, FromQueryResult, QuerySelect, SqlErr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -53,7 +53,7 @@ pub struct UserProfile {
 }
 
 /// A user as anyone sees it (lists, `/users/{user_id}`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromQueryResult)]
 pub struct UserSummary {
     /// Id.
     pub id: i64,
@@ -104,6 +104,23 @@ pub fn email_taken(err: DbErr) -> Error {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::business("Email already in use"),
         _ => Error::from(err),
     }
+}
+
+/// The user with this id as anyone sees it, or 404 with `message`: only
+/// the three columns the summary shows are read and decoded (not the
+/// password hash and the roles).
+pub async fn find_summary(
+    db: &impl ConnectionTrait,
+    id: i64,
+    message: &'static str,
+) -> Result<UserSummary> {
+    Users::find_by_id(id)
+        .select_only()
+        .columns([user::Column::Id, user::Column::Name, user::Column::Email])
+        .into_model::<UserSummary>()
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found(message))
 }
 
 /// The user with this id, or 404 with `message`.

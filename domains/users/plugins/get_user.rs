@@ -1,7 +1,7 @@
 //! GET /users/{user_id}: one user; any logged-in caller may read anyone.
 
 use crate::prelude::*;
-use crate::users::models::{UserSummary, find_user};
+use crate::users::models::{UserSummary, find_summary};
 
 /// Reads one user.
 #[plugin]
@@ -26,8 +26,6 @@ impl GetUser {
         _user: AuthUser,
         Path(user_id): Path<i64>,
     ) -> Result<UserSummary> {
-        Ok(find_user(&self.db, user_id, "User not found")
-            .await?
-            .into())
+        find_summary(&self.db, user_id, "User not found").await
     }
 }

@@ -15,6 +15,16 @@ use crate::settings::DbSettings;
 /// How long SQLite waits for another writer before giving up with "busy".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// When the pool has to wait for a PostgreSQL connection (`acquire`), one
+/// idle this long is pinged before it is handed out. sqlx's default pings
+/// on every acquire, one more round trip to the server per query; but sqlx
+/// already pings every connection as it returns to the pool and closes a
+/// broken one, and the statements `Db` runs take an idle connection
+/// straight from the pool when there is one (`direct.rs`): a connection
+/// the server dropped while it sat idle fails one query, answered 503 like
+/// any lost database, and is replaced.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Opens the pool and checks that the database answers.
 pub(crate) async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, Error> {
     let masked = settings.masked_url();
@@ -76,11 +86,16 @@ pub(crate) fn options(settings: &DbSettings) -> ConnectOptions {
         .connect_lazy(true)
         .sqlx_logging(false);
     match settings.backend() {
+        // No ping before a SQLite connection is handed out: it is a file
+        // opened in this process, with no server or network to lose, and
+        // the ping is a round trip to the connection's worker thread on
+        // every query. (sqlx still pings it as it returns to the pool.)
         DbBackend::Sqlite if settings.is_memory() => {
             // An in-memory database lives as long as a connection to it:
             // keep exactly one, forever, so every query sees the same data.
             options
                 .max_connections(1)
+                .test_before_acquire(false)
                 .idle_timeout(None::<Duration>)
                 .max_lifetime(None::<Duration>)
                 .map_sqlx_sqlite_opts(|o| o.foreign_keys(true).busy_timeout(SQLITE_BUSY_TIMEOUT));
@@ -89,6 +104,7 @@ pub(crate) fn options(settings: &DbSettings) -> ConnectOptions {
             let create = !settings.url.contains("mode=");
             options
                 .max_connections(settings.pool_max)
+                .test_before_acquire(false)
                 .map_sqlx_sqlite_opts(move |o| {
                     // Without an explicit `mode=`, a missing file is created.
                     let o = if create { o.create_if_missing(true) } else { o };
@@ -101,6 +117,7 @@ pub(crate) fn options(settings: &DbSettings) -> ConnectOptions {
         _ => {
             options
                 .max_connections(settings.pool_max)
+                .test_before_acquire_if_idle_for(POSTGRES_PING_AFTER_IDLE)
                 .set_application_name("microcore");
         }
     }

@@ -55,6 +55,7 @@
 mod classify;
 mod cli;
 mod connect;
+mod direct;
 mod handle;
 mod migration;
 mod migrator;

@@ -11,6 +11,9 @@ pub(crate) struct Settings {
     pub(crate) log_level: String,
     /// `BASELINE_LAYERS=separate`: one `Router::layer` per middleware.
     pub(crate) separate_layers: bool,
+    /// `BASELINE_QUERY=sqlx`: the plain server, one sqlx statement per
+    /// user read instead of sea-orm's entity API (see `database.rs`).
+    pub(crate) plain: bool,
 }
 
 impl Settings {
@@ -32,9 +35,9 @@ impl Settings {
             .ok()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| "sqlite://baseline.db".into());
-        if !database_url.starts_with("sqlite:") {
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres:")) {
             return Err(
-                "DATABASE_URL is invalid: the baseline only speaks SQLite (sqlite://<file>)".into(),
+                "DATABASE_URL is invalid: the baseline speaks SQLite (sqlite://<file>) or PostgreSQL (postgres://…)".into(),
             );
         }
         let secret_key = std::env::var("AUTH_SECRET_KEY")
@@ -55,9 +58,19 @@ impl Settings {
                 ));
             }
         };
+        let plain = match std::env::var("BASELINE_QUERY").as_deref() {
+            Err(_) | Ok("sea-orm") => false,
+            Ok("sqlx") => true,
+            Ok(other) => {
+                return Err(format!(
+                    "BASELINE_QUERY='{other}' is invalid: expected sea-orm (the default) or sqlx"
+                ));
+            }
+        };
         Ok(Self {
             addr: SocketAddr::new(host, port),
             separate_layers,
+            plain,
             database_url,
             secret_key,
             log_level: std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()),

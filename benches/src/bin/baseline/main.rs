@@ -1,17 +1,20 @@
 //! `bench-baseline`: the server the benchmark holds microcore against.
 //!
-//! Written by hand on axum, tower-http, sea-orm and jsonwebtoken, the way
+//! Written by hand on axum, tower-http, sea-orm (or sqlx) and jsonwebtoken, the way
 //! a careful engineer would write it without a framework, with the same
 //! transport features as the example app (request ids, security headers,
 //! CORS, body limit, timeout, panic recovery, the JSON envelope on every
 //! error, HS256 JWT) and the same SQLite settings. It serves only what the
 //! benchmark measures: `GET /ping` and authenticated `GET /users/{user_id}`
-//! on the users table of `domains/users/migrations/`.
+//! on the users table of `domains/users/migrations/`, on SQLite or
+//! PostgreSQL.
 //!
 //! Configuration, like the app: `HTTP_HOST`, `HTTP_PORT`, `DATABASE_URL`,
 //! `AUTH_SECRET_KEY` (at least 32 bytes), `LOG_LEVEL`; and
 //! `BASELINE_LAYERS=separate` to apply the middleware one `Router::layer`
-//! at a time, as the framework does (see `layers.rs`).
+//! at a time, as the framework does (see `layers.rs`); `BASELINE_QUERY=sqlx`
+//! for the plain server that reads the user with one sqlx statement instead
+//! of sea-orm's entity API (see `database.rs`).
 
 mod auth;
 mod config;
@@ -23,12 +26,10 @@ mod routes;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
-
 /// What every handler shares: the pool and the token verifier.
 #[derive(Clone)]
 struct AppState {
-    db: DatabaseConnection,
+    db: database::Store,
     jwt: Arc<auth::Jwt>,
 }
 
@@ -77,7 +78,7 @@ async fn serve(settings: config::Settings) -> Result<(), String> {
                 settings.addr
             )
         })?;
-    let db = database::connect(&settings.database_url).await?;
+    let db = database::connect(&settings.database_url, settings.plain).await?;
     let state = AppState {
         db,
         jwt: Arc::new(auth::Jwt::new(&settings.secret_key)),
