@@ -56,8 +56,9 @@ impl ToolHandle for Registry {
 
 #[microcore::tool(guide = "../AI.md")]
 impl Registry {
-    /// A handle on `kernel`, recording its calls from now on (the first
-    /// handle made for a kernel registry gets them; see
+    /// A handle on `kernel` that records its tool calls.
+    ///
+    /// The first handle made for a kernel registry gets them (see
     /// [`Kernel::set_recorder`]). `http` lists the routes.
     pub fn new(kernel: Arc<Kernel>, http: Http) -> Self {
         let registry = Self::unrecorded(kernel, http);
@@ -70,8 +71,9 @@ impl Registry {
         registry
     }
 
-    /// A handle on `kernel` that records nothing (`REGISTRY_METRICS=false`):
-    /// tool calls skip timing and the call metrics stay empty; status,
+    /// A handle on `kernel` that records no call (`REGISTRY_METRICS=false`).
+    ///
+    /// Tool calls skip timing and the call metrics stay empty; status,
     /// health, events, traces and lint answer as usual.
     pub fn unrecorded(kernel: Arc<Kernel>, http: Http) -> Self {
         let metrics = Arc::new(CallMetrics::default());
@@ -107,8 +109,10 @@ impl Registry {
         self.shared.metrics.watch()
     }
 
-    /// A live SSE response (see [`sse::stream`]) that also ends when the
-    /// app shuts down, so an open dashboard does not hold the shutdown.
+    /// A live SSE response that ends when the app shuts down.
+    ///
+    /// See [`sse::stream`]; ending it keeps an open dashboard from holding
+    /// the shutdown.
     pub fn stream<F, R>(&self, first: Vec<String>, feed: F, render: R) -> axum::response::Response
     where
         F: Feed,
@@ -157,8 +161,7 @@ impl Registry {
         self
     }
 
-    /// The bus the registry describes (the tool's; none for a handle made
-    /// by hand).
+    /// The bus the registry describes (none for a handle made by hand).
     pub fn bus(&self) -> Option<&EventBus> {
         self.shared.bus.get()
     }
@@ -170,9 +173,10 @@ impl Registry {
         self
     }
 
-    /// Every declared job with its last and next run (`/system/status`,
-    /// `cargo run -- jobs`); as declared, without run figures, when the
-    /// job table cannot be read; none for a handle made by hand.
+    /// Every declared job with its last and next run (`/system/status`).
+    ///
+    /// As declared, without run figures, when the job table cannot be
+    /// read; none for a handle made by hand.
     pub async fn jobs(&self) -> Vec<JobInfo> {
         let Some(scheduler) = self.shared.scheduler.get() else {
             return Vec::new();
