@@ -115,13 +115,22 @@ impl Checkout {
     }
 
     /// The checkout's `[profile.*]` tables: the same profiles make the
-    /// same artifacts, so a shared target dir serves both.
+    /// same artifacts, so a shared target dir serves both. A new app's
+    /// release binary also drops its symbol table (12.0 → 10.7 MB;
+    /// docs/benchmarks.md): the example app keeps it, for callgrind's
+    /// per-function figures.
     fn profiles(&self) -> String {
         let Some(profiles) = self.manifest.get("profile") else {
             return String::new();
         };
         let mut doc = DocumentMut::new();
         doc.insert("profile", profiles.clone());
+        if let Some(release) = doc["profile"]
+            .get_mut("release")
+            .and_then(Item::as_table_like_mut)
+        {
+            release.insert("strip", toml_edit::value("symbols"));
+        }
         // The checkout's comments speak of microcore's example app: the
         // settings are the new app's, the comments are not.
         let text = doc.to_string();
@@ -387,6 +396,11 @@ mod tests {
             root["profile"]["dev"]["debug"].as_str(),
             checkout.manifest["profile"]["dev"]["debug"].as_str()
         );
+        assert_eq!(
+            root["profile"]["release"]["strip"].as_str(),
+            Some("symbols")
+        );
+        assert_eq!(root["profile"]["release"]["lto"].as_str(), Some("fat"));
         assert_eq!(
             root["dependencies"]["domains"]["package"].as_str(),
             Some("shop-domains")

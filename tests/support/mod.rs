@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod markdown;
 pub mod project;
 pub mod scrub;
 pub mod services;
