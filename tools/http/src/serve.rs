@@ -2,10 +2,10 @@
 //! included), as `axum::serve` runs it, plus two things it cannot be
 //! configured to do. A client gets `HTTP_TIMEOUT_SECS` to send a request's
 //! head, then is disconnected, so clients stalled mid-headers cannot pile
-//! up. And at shutdown a connection with no request in progress (idle, or
-//! still sending its head) is closed at once, while one serving a request
-//! finishes it (and its response) first: a stalled client cannot hold the
-//! drain until the shutdown timeout.
+//! up. And at shutdown an idle keep-alive connection is closed at once, a
+//! new one that has not sent its request head gets 100 ms to send
+//! it, and one serving a request finishes it (and its response) first: a
+//! stalled client cannot hold the drain until the shutdown timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+
+/// How long a connection with no request head yet may still send one once
+/// the drain starts.
+const UNSTARTED_GRACE: Duration = Duration::from_millis(100);
 
 /// Serves `app` on `listener` until `stop` turns true, then closes the
 /// listener and returns once every connection is done. hyper buffers at
@@ -86,9 +90,20 @@ async fn connection(
     // hyper closes a keep-alive connection between requests at once, and
     // lets a request in progress finish; but it counts a new connection as
     // busy from the start, so one that never completed a request head
-    // would hold the drain until the head timeout: drop it instead.
+    // would hold the drain until the head timeout. It gets a moment
+    // instead: one accepted just before the stop usually has its request
+    // on the way or unread in the socket (dropping it then resets the
+    // client's connection, as a hand-over to a new process showed); a
+    // stalled one is dropped after the moment.
     if !started.load(Ordering::Relaxed) {
-        return;
+        let moment = tokio::time::sleep(UNSTARTED_GRACE);
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = moment => {}
+        }
+        if !started.load(Ordering::Relaxed) {
+            return;
+        }
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
