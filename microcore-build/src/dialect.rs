@@ -152,9 +152,10 @@ pub fn one_backend_syntax(sql: &str) -> Vec<(&'static str, String, &'static str)
             found.push((POSTGRES, "::".into(), "`CAST(x AS type)` (both)"));
         }
         for marker in MARKERS {
-            let words = marker.words.iter().enumerate();
-            let hit = words
-                .into_iter()
+            let hit = marker
+                .words
+                .iter()
+                .enumerate()
                 .all(|(j, w)| tokens.get(i + j).is_some_and(|t| t.is(w)))
                 && (!marker.call || tokens.get(i + marker.words.len()) == Some(&Token::Punct('(')));
             let shown = marker.words.join(" ").to_uppercase();
@@ -199,18 +200,17 @@ fn finding(dir: &str, file: &str, syntax: &[(&'static str, String, &'static str)
         Some(stem) => (stem, ".down"),
         None => (file.trim_end_matches(".sql"), ""),
     };
-    let only = syntax[0].0;
-    let other = if only == SQLITE { POSTGRES } else { SQLITE };
+    // The backend whose syntax it holds, the other one, and each one's suffix.
+    let (only, other, this, that) = if syntax[0].0 == SQLITE {
+        (SQLITE, POSTGRES, "sqlite", "postgres")
+    } else {
+        (POSTGRES, SQLITE, "postgres", "sqlite")
+    };
     let words: Vec<String> = syntax.iter().map(|(_, w, _)| format!("`{w}`")).collect();
     let instead: Vec<String> = syntax
         .iter()
         .map(|(_, w, i)| format!("`{w}` → {i}"))
         .collect();
-    let (this, that) = if only == SQLITE {
-        ("sqlite", "postgres")
-    } else {
-        ("postgres", "sqlite")
-    };
     Found {
         check: "MigrationDialect",
         code: "one_backend_sql",

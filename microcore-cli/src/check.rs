@@ -131,16 +131,27 @@ pub(crate) fn build_failure(stderr: &str) -> Value {
     } else {
         lines.join("\n")
     };
+    placeless(
+        "build_failed",
+        &message,
+        Some("run `cargo build` in the project to see cargo's whole output"),
+        "cargo",
+    )
+}
+
+/// An error the document can place in no file (a build step's, the
+/// linker's).
+fn placeless(code: &str, message: &str, help: Option<&str>, origin: &str) -> Value {
     json!({
-        "code": "build_failed",
+        "code": code,
         "severity": "error",
         "message": message,
         "file": null,
         "line": null,
         "column": null,
-        "help": "run `cargo build` in the project to see cargo's whole output",
+        "help": help,
         "related": [],
-        "origin": "cargo",
+        "origin": origin,
     })
 }
 
@@ -161,19 +172,8 @@ pub(crate) fn compiler_message(m: &Value, root: &Path) -> Option<Value> {
         let summary = message.starts_with("aborting due to")
             || message.ends_with("emitted")
             || message.starts_with("could not compile");
-        return (severity == "error" && !summary).then(|| {
-            json!({
-                "code": m["code"]["code"].as_str().unwrap_or("rustc"),
-                "severity": severity,
-                "message": message,
-                "file": null,
-                "line": null,
-                "column": null,
-                "help": null,
-                "related": [],
-                "origin": "rustc",
-            })
-        });
+        let code = m["code"]["code"].as_str().unwrap_or("rustc");
+        return (severity == "error" && !summary).then(|| placeless(code, message, None, "rustc"));
     }
     let relative = |file: &str| -> Option<String> {
         let path = Path::new(file);
