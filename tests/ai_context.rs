@@ -184,7 +184,7 @@ async fn models_route_shapes_event_replies_and_edges_are_rendered_the_same_twice
         // Every domain's models, from its models.rs.
         "## Models (",
         "- `user::Model {id: i64, name: String, email: String, password_hash: String, roles: String}` (table `users`)",
-        "- `async fn find_user(db: &impl ConnectionTrait, id: i64, message: &'static str) -> Result<user::Model>`",
+        "- `async fn find_user(db: &Db, id: i64, message: &'static str) -> Result<user::Model>`",
         // Every route: auth, input and response, from OpenAPI.
         "| POST | `/users` | `users.RegisterUser` | - | body `{email: string, name: string, password: string}` | 201 `{email: string, id: integer, name: string, roles: [string]}` |",
         "| GET | `/users` | `users.ListUsers` | bearer | query `{limit?: integer, offset?: integer}` | 200 `{limit: integer, offset: integer, users: [UserSummary]}` |",

@@ -3,8 +3,8 @@
 //! the `user.created` and `user.deleted` events.
 
 use microcore::{Error, Result};
-use sea_orm::entity::prelude::*;
-use sea_orm::{DbErr, FromQueryResult, QuerySelect, SqlErr};
+use microcore_db::Db;
+use sea_orm::{DbErr, DerivePartialModel, SqlErr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,8 +52,10 @@ pub struct UserProfile {
     pub roles: Vec<String>,
 }
 
-/// A user as anyone sees it (lists, `/users/{user_id}`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromQueryResult)]
+/// A user as anyone sees it (lists, `/users/{user_id}`); read on its own,
+/// it selects only its three columns.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, DerivePartialModel)]
+#[sea_orm(entity = "user::Entity")]
 pub struct UserSummary {
     /// Id.
     pub id: i64,
@@ -108,22 +110,16 @@ pub fn email_taken(err: DbErr) -> Error {
 
 /// The user with this id as anyone sees it, or 404 with `message`: only
 /// the three columns the summary shows are read and decoded (not the
-/// password hash and the roles).
-pub async fn find_summary(
-    db: &impl ConnectionTrait,
-    id: i64,
-    message: &'static str,
-) -> Result<UserSummary> {
-    Users::find_by_id(id)
-        .select_only()
-        .columns([user::Column::Id, user::Column::Name, user::Column::Email])
-        .into_model::<UserSummary>()
-        .one(db)
+/// password hash and the roles), by a statement the db tool builds once.
+pub async fn find_summary(db: &Db, id: i64, message: &'static str) -> Result<UserSummary> {
+    db.find_by_id::<Users, UserSummary>(id)
         .await?
         .ok_or_else(|| Error::not_found(message))
 }
 
 /// The user with this id, or 404 with `message`.
-pub async fn find_user(db: &impl ConnectionTrait, id: i64, message: &'static str) -> Result<user::Model> {
-    Users::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found(message))
+pub async fn find_user(db: &Db, id: i64, message: &'static str) -> Result<user::Model> {
+    db.find_by_id::<Users, user::Model>(id)
+        .await?
+        .ok_or_else(|| Error::not_found(message))
 }

@@ -14,6 +14,7 @@ use sea_orm::{
     QueryResult, Statement, TransactionError,
 };
 
+use crate::by_id::Lookups;
 use crate::direct;
 use crate::migration::{MIGRATIONS, Migration};
 use crate::migrator::{self, MigrationStatus, Selection};
@@ -49,6 +50,8 @@ pub struct Db {
     /// Where each query is recorded (set by the tool; none in tests).
     registry: Option<Arc<AppRegistry>>,
     owner: &'static str,
+    /// The SQL of each [`Db::find_by_id`] lookup, built once per pool.
+    pub(crate) lookups: Arc<Lookups>,
 }
 
 impl ToolHandle for Db {
@@ -76,6 +79,7 @@ impl From<DatabaseConnection> for Db {
             conn,
             registry: None,
             owner: "app",
+            lookups: Arc::default(),
         }
     }
 }

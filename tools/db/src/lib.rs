@@ -52,6 +52,7 @@
 //! applies them at boot, and `<app> migrate status|up|down` handles them by
 //! hand. See `docs/database.md`.
 
+mod by_id;
 mod classify;
 mod cli;
 mod connect;

@@ -85,4 +85,51 @@ async fn entities_work_through_the_handle(test: TestDb) {
     );
 }
 
-on_both_backends!(entities_work_through_the_handle);
+/// A note without its id, for `find_by_id` into a partial model.
+#[derive(Debug, PartialEq, sea_orm::DerivePartialModel)]
+#[sea_orm(entity = "note::Entity")]
+struct Body {
+    body: String,
+}
+
+/// `Db::find_by_id` keeps one statement per (entity, model): each call
+/// must still bind its own key, and the two models keep two statements.
+async fn lookups_by_key_bind_each_key_to_the_kept_statement(test: TestDb) {
+    let db = Db::connect(&DbSettings::for_url(&test.url)).await.unwrap();
+    db.migrate_up(&[NOTES], &Selection::default())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for body in ["a", "b", "c"] {
+        let saved = note::ActiveModel {
+            body: Set(body.into()),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        ids.push((saved.id, body));
+    }
+    for _ in 0..2 {
+        for (id, body) in &ids {
+            let found = db.find_by_id::<note::Entity, Body>(*id).await.unwrap();
+            assert_eq!(
+                found,
+                Some(Body {
+                    body: body.to_string()
+                })
+            );
+            let whole = db
+                .find_by_id::<note::Entity, note::Model>(*id)
+                .await
+                .unwrap();
+            assert_eq!(whole.map(|n| n.body).as_deref(), Some(*body));
+        }
+        assert_eq!(db.find_by_id::<note::Entity, Body>(-1).await.unwrap(), None);
+    }
+}
+
+on_both_backends!(
+    entities_work_through_the_handle,
+    lookups_by_key_bind_each_key_to_the_kept_statement
+);

@@ -127,13 +127,14 @@ impl State {
     /// use microcore_state::{State, StateSettings, StateUrl};
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let settings = StateSettings { url: StateUrl::Memory, prefix: "app:".into() };
+    /// let settings = StateSettings { prefix: "app:".into(), ..StateSettings::default() };
     /// let state = State::connect(&settings).await.unwrap();
     /// assert_eq!(state.prefix(), "app:");
     ///
     /// let down = StateSettings {
     ///     url: StateUrl::parse("redis://127.0.0.1:1").unwrap(),
     ///     prefix: "app:".into(),
+    ///     ..StateSettings::default()
     /// };
     /// let e = State::connect(&down).await.unwrap_err();
     /// assert!(e.to_string().starts_with("cannot connect to Redis at STATE_URL='redis://127.0.0.1:1'"), "{e}");
@@ -145,7 +146,7 @@ impl State {
     /// `STATE_URL` (password masked), when Redis cannot be reached.
     pub async fn connect(settings: &StateSettings) -> Result<Self> {
         let driver: Arc<dyn StateDriver> = match &settings.url {
-            StateUrl::Memory => Arc::new(MemoryDriver::default()),
+            StateUrl::Memory => Arc::new(MemoryDriver::with_max_keys(settings.memory_max_keys)),
             #[cfg(not(feature = "redis"))]
             StateUrl::Redis(_) => {
                 return Err(

@@ -68,5 +68,5 @@ mod tool;
 
 pub use driver::StateDriver;
 pub use handle::State;
-pub use settings::{DEFAULT_PREFIX, DEFAULT_URL, StateSettings, StateUrl};
+pub use settings::{DEFAULT_MAX_KEYS, DEFAULT_PREFIX, DEFAULT_URL, StateSettings, StateUrl};
 pub use tool::StateTool;

@@ -9,6 +9,17 @@
 //! dead entries to a fraction of the live ones, with no background task (so
 //! [`State::memory`](crate::State::memory) works outside a runtime).
 //!
+//! The map holds at most `STATE_MEMORY_MAX_KEYS` keys (100,000 unless set):
+//! a flood of distinct keys (a login throttle counter per made-up e-mail)
+//! cannot grow the process without bound. A new key at the limit first
+//! evicts one: among a few entries taken in the map's (hash) order, the
+//! one that expires soonest, so what goes is close to random and prefers
+//! what would expire anyway; keys without a TTL go last. This is Redis's
+//! `maxmemory-policy volatile-ttl` with its sampling, in a few lines, and
+//! has Redis's caveat: past the limit, an attacker who makes enough keys
+//! can push out a counter before its window ends. Each eviction is counted
+//! and logged (the first, then every 10,000th).
+//!
 //! Time is tokio's clock: a test with `#[tokio::test(start_paused = true)]`
 //! can jump past a TTL with `tokio::time::advance` instead of sleeping.
 
@@ -26,16 +37,30 @@ use crate::StateDriver;
 /// swept on every write.
 const MIN_WRITES_PER_SWEEP: usize = 64;
 
+/// Keys kept when `STATE_MEMORY_MAX_KEYS` is not set.
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+/// Entries looked at to choose the one a new key at the limit evicts.
+const EVICTION_SAMPLE: usize = 8;
+
 /// The `memory://` driver.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct MemoryDriver {
     inner: Mutex<Inner>,
+    max_keys: usize,
+}
+
+impl Default for MemoryDriver {
+    fn default() -> Self {
+        Self::with_max_keys(DEFAULT_MAX_KEYS)
+    }
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     entries: HashMap<String, Entry>,
     writes_since_sweep: usize,
+    evicted: u64,
 }
 
 #[derive(Debug)]
@@ -59,6 +84,30 @@ impl Inner {
         self.entries.get_mut(key)
     }
 
+    /// Makes room for one new key when the map is at `max_keys`: evicts the
+    /// entry of a small sample that expires soonest (see the module docs).
+    fn make_room(&mut self, max_keys: usize) {
+        if self.entries.len() < max_keys {
+            return;
+        }
+        let victim = self
+            .entries
+            .iter()
+            .take(EVICTION_SAMPLE)
+            .min_by_key(|(_, e)| (e.expires_at.is_none(), e.expires_at))
+            .map(|(key, _)| key.clone());
+        if let Some(key) = victim {
+            self.entries.remove(&key);
+            self.evicted += 1;
+            if self.evicted % 10_000 == 1 {
+                tracing::warn!(
+                    evicted = self.evicted,
+                    "the memory state holds STATE_MEMORY_MAX_KEYS={max_keys} keys: evicting the soonest to expire to make room"
+                );
+            }
+        }
+    }
+
     /// Counts a write and sweeps expired entries when enough writes passed.
     fn wrote(&mut self, now: Instant) {
         self.writes_since_sweep += 1;
@@ -75,6 +124,14 @@ fn deadline(now: Instant, ttl: Option<Duration>) -> Option<Instant> {
 }
 
 impl MemoryDriver {
+    /// A driver keeping at most `max_keys` keys (at least 1).
+    pub(crate) fn with_max_keys(max_keys: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            max_keys: max_keys.max(1),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code panics while holding the lock, and the map stays
         // consistent at every step anyway: a poisoned lock is still usable.
@@ -100,6 +157,7 @@ impl MemoryDriver {
                     value: by.to_string(),
                     expires_at: deadline(now, ttl_on_create),
                 };
+                inner.make_room(self.max_keys);
                 inner.entries.insert(key.to_string(), entry);
                 by
             }
@@ -138,6 +196,9 @@ impl StateDriver for MemoryDriver {
             value,
             expires_at: deadline(now, ttl),
         };
+        if inner.live(key, now).is_none() {
+            inner.make_room(self.max_keys);
+        }
         inner.entries.insert(key.to_string(), entry);
         inner.wrote(now);
         Box::pin(ready(Ok(())))
@@ -226,5 +287,53 @@ mod tests {
             .unwrap();
         assert_eq!(driver.get("k").await.unwrap().as_deref(), Some("v"));
         assert_eq!(driver.ttl("k").await.unwrap(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_of_new_keys_stays_within_the_limit() {
+        let driver = MemoryDriver::with_max_keys(100);
+        let window = Some(Duration::from_secs(900));
+        for i in 0..10_000 {
+            driver
+                .incr(&format!("nobody{i}@example.com"), 1, window)
+                .await
+                .unwrap();
+            assert!(driver.stored() <= 100, "{} keys after {i}", driver.stored());
+        }
+        // Every operation still works at the limit: an existing key is
+        // updated in place, a new one makes room.
+        driver.set("kept", "v".into(), None).await.unwrap();
+        assert_eq!(driver.incr("kept-counter", 2, window).await.unwrap(), 2);
+        assert_eq!(driver.incr("kept-counter", 2, window).await.unwrap(), 4);
+        assert_eq!(driver.stored(), 100);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_expires_soonest_goes_first_and_keys_without_ttl_last() {
+        let driver = MemoryDriver::with_max_keys(3);
+        driver.set("forever", "a".into(), None).await.unwrap();
+        driver
+            .set("long", "b".into(), Some(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        driver
+            .set("short", "c".into(), Some(Duration::from_secs(5)))
+            .await
+            .unwrap();
+        driver
+            .set("new", "d".into(), Some(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        assert_eq!(driver.get("short").await.unwrap(), None);
+        for kept in ["forever", "long", "new"] {
+            assert!(
+                driver.get(kept).await.unwrap().is_some(),
+                "{kept} was evicted"
+            );
+        }
+        // Overwriting a key that exists evicts nothing.
+        driver.set("long", "e".into(), None).await.unwrap();
+        assert_eq!(driver.stored(), 3);
+        assert!(driver.get("new").await.unwrap().is_some());
     }
 }

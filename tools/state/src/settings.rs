@@ -11,6 +11,7 @@ use microcore_config::Config;
 pub const DEFAULT_URL: &str = "memory://";
 /// What `STATE_PREFIX` means when it is not set.
 pub const DEFAULT_PREFIX: &str = "microcore:";
+pub use crate::memory::DEFAULT_MAX_KEYS;
 
 /// The Redis backend: the `redis` crate, opt-in.
 #[cfg(not(feature = "redis"))]
@@ -128,6 +129,7 @@ fn redact(url: &str) -> String {
 /// ])).unwrap();
 /// assert_eq!(settings.url, StateUrl::Redis("redis://127.0.0.1:6379".into()));
 /// assert_eq!(settings.prefix, "shop:");
+/// assert_eq!(settings.memory_max_keys, microcore_state::DEFAULT_MAX_KEYS);
 ///
 /// let e = StateSettings::from_config(&Config::from_pairs([("STATE_URL", "redis://:x@h:port")]))
 ///     .unwrap_err();
@@ -141,18 +143,52 @@ pub struct StateSettings {
     /// key, so apps and tests sharing one Redis do not collide. Include your
     /// own separator (`shop:`).
     pub prefix: String,
+    /// `STATE_MEMORY_MAX_KEYS` (default [`DEFAULT_MAX_KEYS`]): the most keys
+    /// `memory://` keeps; a new key past it evicts one that expires soonest.
+    pub memory_max_keys: usize,
+}
+
+impl Default for StateSettings {
+    /// `memory://`, prefix `microcore:`, at most [`DEFAULT_MAX_KEYS`] keys.
+    fn default() -> Self {
+        Self {
+            url: StateUrl::Memory,
+            prefix: DEFAULT_PREFIX.to_string(),
+            memory_max_keys: DEFAULT_MAX_KEYS,
+        }
+    }
 }
 
 impl StateSettings {
-    /// Reads `STATE_URL` and `STATE_PREFIX`.
+    /// Reads `STATE_URL`, `STATE_PREFIX` and `STATE_MEMORY_MAX_KEYS`.
+    ///
+    /// ```
+    /// use microcore_config::Config;
+    /// use microcore_state::StateSettings;
+    ///
+    /// let e = StateSettings::from_config(&Config::from_pairs([("STATE_MEMORY_MAX_KEYS", "0")]))
+    ///     .unwrap_err();
+    /// assert!(e.to_string().starts_with("STATE_MEMORY_MAX_KEYS='0' is invalid"), "{e}");
+    /// ```
     ///
     /// # Errors
-    /// A configuration error naming `STATE_URL` when it is not a URL this
-    /// tool can use.
+    /// A configuration error naming the variable when `STATE_URL` is not a
+    /// URL this tool can use or `STATE_MEMORY_MAX_KEYS` is not a count of
+    /// at least 1.
     pub fn from_config(config: &Config) -> Result<Self> {
         let url = StateUrl::parse(&config.raw("STATE_URL").unwrap_or_default())?;
         let prefix = config.get::<String>("STATE_PREFIX", DEFAULT_PREFIX.to_string())?;
-        Ok(Self { url, prefix })
+        let memory_max_keys = config.get_with(
+            "STATE_MEMORY_MAX_KEYS",
+            "a whole number of keys of at least 1, such as 100000",
+            DEFAULT_MAX_KEYS,
+            |raw| raw.parse::<usize>().ok().filter(|n| *n >= 1),
+        )?;
+        Ok(Self {
+            url,
+            prefix,
+            memory_max_keys,
+        })
     }
 }
 

@@ -22,6 +22,7 @@ async fn memory_state() -> State {
     let settings = StateSettings {
         url: StateUrl::Memory,
         prefix: random_prefix(),
+        ..StateSettings::default()
     };
     State::connect(&settings).await.unwrap()
 }
@@ -61,6 +62,7 @@ async fn redis_state() -> (State, RedisKeys) {
     let settings = StateSettings {
         url: StateUrl::parse(REDIS_URL).unwrap(),
         prefix: prefix.clone(),
+        ..StateSettings::default()
     };
     let state = State::connect(&settings).await.unwrap();
     (state, RedisKeys { prefix })

@@ -50,6 +50,7 @@ async fn connect(url: &str) -> State {
     let settings = StateSettings {
         url: StateUrl::parse(url).unwrap(),
         prefix: "reconnect-test:".into(),
+        ..StateSettings::default()
     };
     for _ in 0..100 {
         if let Ok(state) = State::connect(&settings).await {
