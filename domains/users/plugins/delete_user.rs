@@ -38,8 +38,10 @@ impl DeleteUser {
         }
         // The delete itself says whether the user existed: of concurrent
         // deletes, exactly one removes the row, answers 200 and publishes.
-        // It commits only once the tokens are revoked and the bus holds
-        // `user.deleted`: if either cannot be done, 503 and the user stays.
+        // It commits only once the tokens are revoked (if that cannot be
+        // done, 503 and the user stays), with `user.deleted` in the outbox:
+        // the bus's relay publishes it once committed, or once the bus is
+        // back if it cannot be reached.
         self.db
             .transaction(async |txn| {
                 let deleted = Users::delete_by_id(user_id).exec(txn).await?;
@@ -49,7 +51,7 @@ impl DeleteUser {
                 // Every token of the user is refused from now on, on every replica.
                 self.auth.revoke_user(&user.id).await?;
                 self.bus
-                    .publish("user.deleted", &UserDeleted { id: user_id })
+                    .publish_in(txn, "user.deleted", &UserDeleted { id: user_id })
                     .await?;
                 Ok(())
             })

@@ -53,9 +53,10 @@ impl RegisterUser {
     async fn execute(self: Arc<Self>, Json(form): Json<Registration>) -> Result<Created<UserProfile>> {
         let password_hash = self.auth.hash_password(&form.password).await?;
         let roles = vec!["user".to_string()];
-        // The row and its event stand or fall together: the insert commits
-        // only once the bus holds `user.created`, so a bus that cannot be
-        // reached answers 503 and leaves no user without its event.
+        // The row and its event stand or fall together: `user.created` goes
+        // to the outbox in the same transaction, and the bus's relay
+        // publishes it once committed. A bus that cannot be reached delays
+        // the event (201 all the same); a failed commit publishes nothing.
         let profile = self
             .db
             .transaction(async |txn| {
@@ -71,7 +72,8 @@ impl RegisterUser {
                 .map_err(email_taken)?;
                 let profile = UserProfile::from(row);
                 self.bus
-                    .publish(
+                    .publish_in(
+                        txn,
                         "user.created",
                         &UserCreated {
                             id: profile.id,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, Statement, TransactionError,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
 };
 
 use crate::by_id::Lookups;
@@ -19,6 +19,7 @@ use crate::direct;
 use crate::migration::{MIGRATIONS, Migration};
 use crate::migrator::{self, MigrationStatus, Selection};
 use crate::settings::DbSettings;
+use crate::txn::Txn;
 
 /// The database, as a plugin sees it: a pooled sea-orm connection.
 ///
@@ -214,6 +215,9 @@ impl Db {
     /// # Ok(()) }
     /// ```
     ///
+    /// `work` gets a [`Txn`]: pass it wherever sea-orm takes a connection;
+    /// [`Txn::after_commit`] queues work for once the commit succeeded
+    /// (what `bus.publish_in(txn, ..)` uses to wake the outbox relay).
     /// For manual control, sea-orm's `db.begin().await?` returns a
     /// transaction to `commit()` (dropping it rolls back).
     ///
@@ -221,17 +225,27 @@ impl Db {
     /// The error `work` returned, or the database's if `BEGIN`/`COMMIT` failed.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, Error>
     where
-        F: for<'c> AsyncFnOnce(&'c DatabaseTransaction) -> Result<T, Error> + Send,
+        F: for<'c> AsyncFnOnce(&'c Txn) -> Result<T, Error> + Send,
         T: Send,
     {
         let run = async {
-            self.conn
-                .transaction_async(work)
-                .await
-                .map_err(|e| match e {
-                    TransactionError::Connection(db) => Error::from(db),
-                    TransactionError::Transaction(e) => e,
-                })
+            let txn = Txn::new(self.conn.begin().await?, self.clone());
+            // A panic in `work` drops `txn`: sea-orm rolls it back.
+            match work(&txn).await {
+                Ok(value) => {
+                    txn.commit().await?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    if let Err(rollback) = txn.rollback().await {
+                        tracing::warn!(
+                            "rolling back a failed transaction failed too: {}",
+                            crate::migrator::database_message(&rollback)
+                        );
+                    }
+                    Err(e)
+                }
+            }
         };
         match &self.registry {
             Some(registry) => registry.timed("db", "transaction", self.owner, run).await,

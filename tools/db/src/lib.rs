@@ -64,6 +64,7 @@ pub mod prelude;
 mod settings;
 mod split;
 mod tool;
+mod txn;
 
 pub use classify::classify;
 pub use handle::Db;
@@ -71,6 +72,7 @@ pub use migration::{MIGRATIONS, Migration};
 pub use migrator::{MigrationState, MigrationStatus, Selection, TABLE};
 pub use settings::{DEFAULT_URL, DbSettings, mask_url};
 pub use tool::SeaOrmDb;
+pub use txn::Txn;
 
 #[doc(hidden)]
 pub mod __private {

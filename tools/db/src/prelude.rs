@@ -50,7 +50,7 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::Db;
+pub use crate::{Db, Txn};
 /// The clock of portable timestamps: a `BIGINT` column of unix seconds
 /// holds `Utc::now().timestamp()`.
 pub use chrono::Utc;

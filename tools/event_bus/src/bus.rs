@@ -15,7 +15,10 @@ use microcore::sync::lock;
 use microcore::{Error, Result, ToolHandle};
 use tokio::sync::broadcast;
 
+use microcore_db::Db;
+
 use crate::driver::{self, DeadLetter, Driver, Guarantee, MemoryDriver, RecordingDriver};
+use crate::outbox::Outbox;
 use crate::shared::{Core, Live};
 use crate::topology::{PayloadSchema, Role, TopicInfo, Topology};
 use crate::{BusOptions, BusSettings, DriverOptions, Envelope};
@@ -119,6 +122,7 @@ impl EventBus {
                 pending: Mutex::default(),
                 recording,
                 registry: std::sync::OnceLock::new(),
+                outbox: std::sync::OnceLock::new(),
             }),
             owner: "app",
         }
@@ -284,10 +288,46 @@ impl EventBus {
         }
     }
 
-    /// Drains, then closes the driver.
+    /// Drains, stops the outbox relay (after a last pass, so what was
+    /// committed goes out now if the broker answers), then closes the driver.
     pub async fn shutdown(&self) {
         self.drain().await;
+        if let Some(outbox) = self.core.outbox.get() {
+            outbox.stop().await;
+        }
         self.core.driver.close().await;
+    }
+
+    /// Publishes what [`publish_in`](EventBus::publish_in) writes to `db`'s
+    /// outbox: attaches the relay to this bus and starts it. Its first pass
+    /// publishes what a previous run left (a crash between a commit and
+    /// its publish, a broker that was down); then it wakes at each commit
+    /// that wrote to the outbox and sweeps every few seconds. The tool does
+    /// this once the plugins are booted; call it for a bus built by hand.
+    ///
+    /// ```
+    /// use microcore_db::Db;
+    /// use microcore_event_bus::EventBus;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
+    /// let db = Db::memory().await?; // with the outbox's migration, as the tool applies it
+    /// let bus = EventBus::memory();
+    /// bus.relay_outbox(&db);
+    /// # bus.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// One bus relays one database's outbox: once attached, later calls
+    /// start the same relay (and name no other database).
+    pub fn relay_outbox(&self, db: &Db) {
+        self.attach_outbox(db).start(&self.core);
+    }
+
+    /// Attaches the relay of `db`'s outbox without starting it: commits
+    /// wake it once started, and nothing is published inline meanwhile.
+    pub(crate) fn attach_outbox(&self, db: &Db) -> &Arc<Outbox> {
+        self.core
+            .outbox
+            .get_or_init(|| Arc::new(Outbox::new(db.clone())))
     }
 
     /// Stops every subscription of `plugin` (a plugin that died at boot)

@@ -72,6 +72,7 @@ pub mod driver;
 mod envelope;
 mod event;
 mod options;
+mod outbox;
 mod publish;
 mod recording;
 mod reply;

@@ -39,6 +39,9 @@ pub(crate) struct Core {
     pub(crate) recording: Option<Arc<RecordingDriver>>,
     /// Where each publish is recorded as a call (set by the tool).
     pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::AppRegistry>>,
+    /// The relay of the database's outbox, once one is attached
+    /// ([`EventBus::relay_outbox`](crate::EventBus::relay_outbox), or the tool).
+    pub(crate) outbox: std::sync::OnceLock<Arc<crate::outbox::Outbox>>,
 }
 
 /// One running subscription.

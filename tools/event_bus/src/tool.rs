@@ -1,20 +1,25 @@
 //! The event_bus tool's lifecycle: pick the driver from `EVENT_BUS_URL` at
-//! setup, forget what dead plugins subscribed, drain handlers at shutdown.
+//! setup and attach the relay of the database's outbox, start the relay
+//! once the plugins are booted (their subscriptions exist by then), forget
+//! what dead plugins subscribed, drain handlers at shutdown.
 
 use std::sync::Mutex;
 
 use microcore::prelude::*;
 use microcore_config::Config;
+use microcore_db::Db;
 
 use crate::{BusSettings, EventBus};
 use microcore::sync::lock;
 
 /// The built-in event_bus tool (`memory://` by default, `sqlite://<path>`,
-/// `redis://…`, `nats://…`).
+/// `redis://…`, `nats://…`). It needs the database for the transactional
+/// outbox (`publish_in`), whose relay it runs.
 #[tool]
 #[derive(Debug)]
 pub struct EventBusTool {
     config: Config,
+    db: Db,
     #[state]
     bus: Mutex<Option<EventBus>>,
 }
@@ -46,8 +51,18 @@ impl Tool for EventBusTool {
                 "event bus ready"
             ),
         }
+        // Commits wake the relay from now on; it starts once the plugins
+        // have subscribed, so what a previous run left reaches them.
+        bus.attach_outbox(&self.db);
         *lock(&self.bus) = Some(bus.clone());
         Ok(bus)
+    }
+
+    async fn on_boot_complete(&self) -> Result<()> {
+        if let Some(bus) = self.bus() {
+            bus.relay_outbox(&self.db);
+        }
+        Ok(())
     }
 
     fn withdraw(&self, plugin: &str) {
