@@ -133,7 +133,7 @@ async fn every_endpoint_answers_real_data(backend: Backend) {
             .any(|c| c["tool"] == tool && c["method"] == method && c["plugin"] == plugin)
     };
     assert!(called("auth", "hash_password", "users.RegisterUser"));
-    assert!(called("event_bus", "publish", "users.RegisterUser"));
+    assert!(called("event_bus", "publish_in", "users.RegisterUser"));
     assert!(
         called("state", "incr", "users.Login"),
         "a login attempt is counted in state"

@@ -12,8 +12,9 @@
 //! - a `200` deletion whose `user.deleted` never reached NATS;
 //! - a published `user.created` that a handler of the app never handled
 //!   (each of the two, by its log line), once the faults are over;
-//! - a user row left in the database with no `user.created` (written, then
-//!   the publish failed: a 503 to the client, yet the user exists).
+//! - a user row left in the database with no `user.created` (committed,
+//!   and its event never published, not even by the outbox's relay by the
+//!   end of the catch-up).
 //!
 //! What was published is seen by a plain NATS subscription of this process
 //! on the real server (not through a proxy) to the run's subjects.
@@ -186,23 +187,31 @@ async fn soak(
     let mut ledger = std::mem::take(&mut *lock(&ledger));
     ledger.latencies_us.sort_unstable();
 
-    // Handlers catch up once everything is back.
+    // Once everything is back, the outbox's relay publishes what waited
+    // (events of requests served while NATS was cut) and handlers catch up.
     let log_path = workdir.join("server.log");
     let grace_end = Instant::now() + GRACE;
-    let (mut unhandled, mut unpublished_created, mut unpublished_deleted);
+    let (mut unhandled, mut unpublished_created, mut unpublished_deleted, mut orphans);
     loop {
         let seen = lock(&published).clone();
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
         unhandled = unhandled_events(&seen, &log);
         unpublished_created = missing(&ledger.created, &seen.created);
         unpublished_deleted = missing(&ledger.deleted, &seen.deleted);
-        if unhandled.is_empty() || Instant::now() >= grace_end {
+        let caught_up = unhandled.is_empty()
+            && unpublished_created.is_empty()
+            && unpublished_deleted.is_empty();
+        orphans = if caught_up || Instant::now() >= grace_end {
+            orphans_of(&db.url, &seen.created).await?
+        } else {
+            Vec::new()
+        };
+        if (caught_up && orphans.is_empty()) || Instant::now() >= grace_end {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let published = lock(&published).clone();
-    let orphans = orphans(&db.url, &published.created).await?;
     let _ = running.stop(Duration::from_secs(30)).await;
     let lost =
         unpublished_created.len() + unpublished_deleted.len() + unhandled.len() + orphans.len();
@@ -516,7 +525,7 @@ impl Contains for BTreeMap<i64, String> {
 
 /// Users in the database (read directly, not through the proxy) whose
 /// `user.created` was never published.
-async fn orphans(url: &str, created: &BTreeMap<i64, String>) -> Result<Vec<i64>, String> {
+async fn orphans_of(url: &str, created: &BTreeMap<i64, String>) -> Result<Vec<i64>, String> {
     let db = Database::connect(url)
         .await
         .map_err(|e| format!("cannot read the soak's database: {e}"))?;

@@ -81,10 +81,10 @@ impl Auth {
         .await
     }
 
-    /// Like [`Auth::verify_password`], but when there is no hash (the login
-    /// named an unknown account) it checks a decoy hash of the same cost
-    /// and answers `false`, so response times do not reveal which e-mail
-    /// addresses have an account.
+    /// Like [`Auth::verify_password`], with a decoy for no hash. When there
+    /// is no hash (the login named an unknown account) it checks a decoy
+    /// hash of the same cost and answers `false`, so response times do not
+    /// reveal which e-mail addresses have an account.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {

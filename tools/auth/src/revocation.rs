@@ -160,10 +160,10 @@ impl Revocations {
 
 #[microcore::tool]
 impl Auth {
-    /// Refuses the token `token_id` (its `jti`; [`AuthUser::token_id`](crate::AuthUser::token_id))
-    /// until it expires at `expires_at`, on this process at once and on
-    /// every replica sharing the state tool within a tenth of a second:
-    /// what a logout does. A token with no id is left alone.
+    /// Refuses the token `token_id` until `expires_at`: what a logout does.
+    /// `token_id` is its `jti` ([`AuthUser::token_id`](crate::AuthUser::token_id));
+    /// refused on this process at once and on every replica sharing the
+    /// state tool within a tenth of a second. A token with no id is left alone.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {

@@ -105,8 +105,8 @@ impl Db {
         crate::connect::connect(settings).await.map(Self::from)
     }
 
-    /// A fresh in-memory SQLite database with every migration linked into
-    /// the binary applied: the test kit, so a plugin test is a struct literal
+    /// A fresh in-memory SQLite database with every linked migration: the
+    /// test kit. A plugin test is then a struct literal
     /// (`ListUsers { db: Db::memory().await?, .. }`).
     ///
     /// ```

@@ -133,10 +133,10 @@ impl EventBus {
         Self::from_driver(Arc::new(MemoryDriver::new()), BusOptions::default())
     }
 
-    /// The bus `url` names (`memory://`, `sqlite://<path>`,
-    /// `redis://host:port[/db]`, `nats://host:port`), with the default
-    /// [`DriverOptions`] (prefix `microcore`); see [`EventBus::open`] for
-    /// other ones.
+    /// The bus `url` names, with the default [`DriverOptions`]. The URL is
+    /// `memory://`, `sqlite://<path>`, `redis://host:port[/db]` or
+    /// `nats://host:port`; the options use prefix `microcore` (see
+    /// [`EventBus::open`] for other ones).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -288,8 +288,9 @@ impl EventBus {
         }
     }
 
-    /// Drains, stops the outbox relay (after a last pass, so what was
-    /// committed goes out now if the broker answers), then closes the driver.
+    /// Drains, stops the outbox relay, then closes the driver. The relay
+    /// makes a last pass first, so what was committed goes out now if the
+    /// broker answers.
     pub async fn shutdown(&self) {
         self.drain().await;
         if let Some(outbox) = self.core.outbox.get() {
@@ -298,7 +299,8 @@ impl EventBus {
         self.core.driver.close().await;
     }
 
-    /// Publishes what [`publish_in`](EventBus::publish_in) writes to `db`'s
+    /// Relays `db`'s outbox to this bus (the tool does it at boot). It
+    /// publishes what [`publish_in`](EventBus::publish_in) writes to `db`'s
     /// outbox: attaches the relay to this bus and starts it. Its first pass
     /// publishes what a previous run left (a crash between a commit and
     /// its publish, a broker that was down); then it wakes at each commit

@@ -90,7 +90,7 @@ impl EventBus {
         }
     }
 
-    /// Publishes `payload` to `topic` if and only if `txn` commits: the
+    /// Publishes `payload` to `topic` once `txn` commits, via the outbox. The
     /// event is written to the outbox table in `txn`, and the outbox relay
     /// sends it to the broker once the transaction is committed (at once,
     /// in the normal case), deleting the row only when the driver holds it.

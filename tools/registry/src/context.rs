@@ -194,7 +194,14 @@ fn demote(guide: &str) -> String {
 }
 
 fn tables(out: &mut String, migrations: &[Migration]) {
-    let tables = crate::tables::tables(migrations);
+    // A tool's own tables (the event bus's outbox) are the framework's: no
+    // plugin reads or writes them, so they cost the context nothing.
+    let apps: Vec<Migration> = migrations
+        .iter()
+        .filter(|m| !m.file.starts_with("tools/"))
+        .copied()
+        .collect();
+    let tables = crate::tables::tables(&apps);
     let _ = writeln!(
         out,
         "\n## Tables ({}), from the migrations\n\nOnly the owning domain's migrations and plugins write a table.\n\n| table | domain | columns |\n|---|---|---|",

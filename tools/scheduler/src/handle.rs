@@ -437,9 +437,9 @@ impl Scheduler {
         self.core.store.cancel(name).await
     }
 
-    /// What the job table holds about job `name`: the one row of a one-shot
-    /// job, or the recent fires of a cron job (finished fires are kept an
-    /// hour, failed ones a week), by scheduled time.
+    /// What the job table holds about job `name`, by scheduled time. That
+    /// is the one row of a one-shot job, or the recent fires of a cron job
+    /// (finished fires are kept an hour, failed ones a week).
     ///
     /// ```
     /// use microcore::prelude::*;

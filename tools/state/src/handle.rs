@@ -219,9 +219,9 @@ impl State {
         self
     }
 
-    /// This handle with no call recording: for background work whose
-    /// steady stream of calls (a poll every tenth of a second) would push
-    /// the requests' own calls out of the recent-call list.
+    /// This handle with no call recording, for background work. Its steady
+    /// stream of calls (a poll every tenth of a second) would push the
+    /// requests' own calls out of the recent-call list.
     ///
     /// ```
     /// let state = microcore_state::State::memory().with_registry(microcore::registry::AppRegistry::new());
