@@ -361,7 +361,12 @@ async fn only_the_owner_updates_or_deletes(backend: Backend) {
     // Published by the outbox's relay moments after the commit.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let deleted = loop {
-        if let Some(e) = app.bus.recent().into_iter().find(|e| e.event == "user.deleted") {
+        if let Some(e) = app
+            .bus
+            .recent()
+            .into_iter()
+            .find(|e| e.event == "user.deleted")
+        {
             break e;
         }
         assert!(

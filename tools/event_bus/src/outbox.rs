@@ -91,8 +91,7 @@ fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
 /// table is missing.
 fn outbox_error(e: sea_orm::DbErr, doing: &str) -> Error {
     let text = e.to_string();
-    if text.contains(TABLE) && (text.contains("no such table") || text.contains("does not exist"))
-    {
+    if text.contains(TABLE) && (text.contains("no such table") || text.contains("does not exist")) {
         return Error::internal(format!(
             "cannot {doing}: the table {TABLE} is missing\n  = help: apply the migrations (`<app> migrate up`, or boot with DB_AUTO_MIGRATE=true): the event bus's migration event_bus/0001_create_outbox creates it"
         ));
@@ -121,12 +120,7 @@ pub(crate) async fn write(txn: &Txn, envelope: &Envelope) -> Result<()> {
     ];
     txn.execute_raw(statement(txn.get_database_backend(), sql, values))
         .await
-        .map_err(|e| {
-            outbox_error(
-                e,
-                &format!("write '{}' to the outbox", envelope.event),
-            )
-        })?;
+        .map_err(|e| outbox_error(e, &format!("write '{}' to the outbox", envelope.event)))?;
     Ok(())
 }
 

@@ -127,7 +127,11 @@ async fn a_rollback_publishes_nothing_and_a_commit_publishes_once(test: TestDb) 
         })
         .await;
     assert!(refused.is_err());
-    assert_eq!(outbox_rows(&db).await, 0, "the row rolled back with the order");
+    assert_eq!(
+        outbox_rows(&db).await,
+        0,
+        "the row rolled back with the order"
+    );
 
     let id = db
         .transaction(async |txn| {
@@ -140,7 +144,11 @@ async fn a_rollback_publishes_nothing_and_a_commit_publishes_once(test: TestDb) 
         .unwrap();
     wait_for("the committed event", 5, || seen.count() >= 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(seen.payloads(), [json!({"id": 2})], "once, and not the rolled-back one");
+    assert_eq!(
+        seen.payloads(),
+        [json!({"id": 2})],
+        "once, and not the rolled-back one"
+    );
     assert_eq!(lock(&seen.events)[0].id, id, "the id publish_in returned");
     let mut left = outbox_rows(&db).await;
     for _ in 0..100 {
@@ -183,7 +191,10 @@ async fn events_go_out_in_commit_order_with_their_causal_ids(test: TestDb) {
     let first = lock(&seen.events)[0].clone();
     assert_eq!(first.emitter, "tests.Steps");
     assert_eq!(first.key.as_deref(), Some("steps"));
-    assert_eq!(first.headers.get("source").map(String::as_str), Some("test"));
+    assert_eq!(
+        first.headers.get("source").map(String::as_str),
+        Some("test")
+    );
     bus.shutdown().await;
 }
 
@@ -239,7 +250,8 @@ async fn without_the_outbox_table_the_error_says_how_to_create_it(test: TestDb) 
         .await
         .unwrap_err();
     assert!(
-        err.message().contains("the table microcore_outbox is missing")
+        err.message()
+            .contains("the table microcore_outbox is missing")
             && err.message().contains("migrate up"),
         "{}",
         err.message()
@@ -308,7 +320,10 @@ async fn events_written_while_nats_is_cut_go_out_once_it_is_back(test: TestDb) {
     assert_eq!(outbox_rows(&db).await, 5, "the events wait in the outbox");
 
     proxy.restore();
-    wait_for("the five events after the restore", 30, || seen.count() >= 6).await;
+    wait_for("the five events after the restore", 30, || {
+        seen.count() >= 6
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ns: Vec<i64> = seen
         .payloads()
@@ -404,7 +419,10 @@ async fn a_process_killed_between_commit_and_publish_loses_nothing(test: TestDb)
 
     // The next boot publishes them, in order.
     let (bus, seen) = relaying(Arc::new(MemoryDriver::new()), &db, "crash.created").await;
-    wait_for("the events the killed process left", 10, || seen.count() >= 3).await;
+    wait_for("the events the killed process left", 10, || {
+        seen.count() >= 3
+    })
+    .await;
     assert_eq!(
         seen.payloads(),
         [json!({"n": 0}), json!({"n": 1}), json!({"n": 2})]
