@@ -167,13 +167,12 @@ impl Outbox {
     pub(crate) async fn stop(&self) {
         self.stop.send_replace(true);
         let task = lock(&self.task).take();
-        if let Some(mut task) = task {
-            if tokio::time::timeout(LAST_PASS + Duration::from_secs(1), &mut task)
+        if let Some(mut task) = task
+            && tokio::time::timeout(LAST_PASS + Duration::from_secs(1), &mut task)
                 .await
                 .is_err()
-            {
-                task.abort();
-            }
+        {
+            task.abort();
         }
     }
 }
