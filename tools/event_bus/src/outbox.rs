@@ -20,9 +20,11 @@
 //! (global order, no row published by two relays at once); a replica that
 //! finds the lock taken tries again after [`BUSY_RETRY`]. A relay that dies
 //! after the broker took an event and before its `DELETE` committed leaves
-//! the row: the next pass publishes it again, with the same event id, which
-//! NATS JetStream drops as a duplicate (`Nats-Msg-Id`, two minutes); other
-//! drivers deliver it twice (at-least-once: handlers key on the event id).
+//! the row: the next pass publishes it again, with the same event id,
+//! through [`Driver::publish_once`](crate::driver::Driver::publish_once):
+//! NATS JetStream (`Nats-Msg-Id`) and Redis (a marker key per id) drop the
+//! repeat within two minutes; memory and SQLite deliver it twice
+//! (at-least-once: handlers key on the event id).
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -261,7 +263,7 @@ async fn batch<C: ConnectionTrait>(conn: &C, core: &Core) -> Result<Result<Pass>
                 continue;
             }
         };
-        match core.send(envelope).await {
+        match core.send_once(envelope).await {
             Ok(_) => sent.push(seq),
             Err(e) => {
                 failure = Some(e);

@@ -58,11 +58,25 @@ pub(crate) struct Live {
 impl Core {
     /// Hands a finished envelope to the driver and counts it in the topology.
     pub(crate) async fn send(&self, envelope: Envelope) -> Result<EventId> {
+        self.send_with(envelope, false).await
+    }
+
+    /// [`Core::send`] for an envelope that may have been published before
+    /// (the outbox relay's): the driver drops a repeat within its window.
+    pub(crate) async fn send_once(&self, envelope: Envelope) -> Result<EventId> {
+        self.send_with(envelope, true).await
+    }
+
+    async fn send_with(&self, envelope: Envelope, once: bool) -> Result<EventId> {
         if envelope.event.trim().is_empty() {
             return Err(Error::internal("cannot publish to an empty topic name"));
         }
         let envelope = Arc::new(envelope);
-        self.driver.publish(&envelope).await?;
+        if once {
+            self.driver.publish_once(&envelope).await?;
+        } else {
+            self.driver.publish(&envelope).await?;
+        }
         self.topology.fired(&envelope);
         Ok(envelope.id.clone())
     }

@@ -269,7 +269,7 @@ on_both_backends!(
     a_process_killed_between_commit_and_publish_loses_nothing,
 );
 
-/// A NATS bus on a private prefix through `url`.
+/// A broker driver (NATS, or Redis) on a private prefix through `url`.
 async fn nats_bus(url: &str, prefix: &str) -> Arc<dyn Driver> {
     let options = DriverOptions {
         prefix: prefix.to_string(),
@@ -472,4 +472,76 @@ async fn two_relays_on_one_postgres_publish_each_event_once() {
     }
     bus_a.shutdown().await;
     bus_b.shutdown().await;
+}
+
+/// Writes `envelope` to the outbox as `publish_in` would, with no wake-up.
+async fn insert_row(db: &Db, envelope: &Envelope) {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.backend(),
+        "INSERT INTO microcore_outbox (id, topic, envelope, created_at) VALUES (?, ?, ?, 0)",
+        [
+            envelope.id.as_str().into(),
+            envelope.event.as_str().into(),
+            serde_json::to_string(envelope).unwrap().into(),
+        ],
+    ))
+    .await
+    .unwrap();
+}
+
+/// A relay that published a row and died before deleting it publishes it
+/// again at its next pass: the broker drops the repeat (same event id), so
+/// the subscriber sees it once.
+async fn a_republished_row_reaches_subscribers_once(driver: Arc<dyn Driver>) {
+    let test = TestDb::sqlite().await;
+    let db = open(&test).await;
+    let topic = topic("again");
+    let (bus, seen) = relaying(driver, &db, &topic).await;
+    let event = Envelope::new(topic.as_str(), json!({"n": "once"}), "tests");
+    for _ in 0..2 {
+        insert_row(&db, &event).await;
+        let before = seen.count();
+        commit_one(&db, &bus, &topic, 0).await; // wakes the relay
+        wait_for("the marker after the row", 10, || {
+            seen.payloads()[before..].contains(&json!({"n": 0}))
+        })
+        .await;
+    }
+    let copies = seen
+        .payloads()
+        .iter()
+        .filter(|p| **p == json!({"n": "once"}))
+        .count();
+    assert_eq!(copies, 1, "the repeat is dropped by the broker");
+    assert_eq!(outbox_rows(&db).await, 0);
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_nats_a_republished_row_reaches_subscribers_once() {
+    let prefix = nats_prefix();
+    a_republished_row_reaches_subscribers_once(nats_bus("nats://127.0.0.1:4222", &prefix).await)
+        .await;
+    delete_prefix(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_a_republished_row_reaches_subscribers_once() {
+    let prefix = nats_prefix();
+    a_republished_row_reaches_subscribers_once(nats_bus("redis://127.0.0.1:6379", &prefix).await)
+        .await;
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
 }

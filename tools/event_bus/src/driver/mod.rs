@@ -104,6 +104,18 @@ pub trait Driver: Debug + Send + Sync + 'static {
     /// the driver holds it (durably, for a durable driver).
     fn publish<'a>(&'a self, envelope: &'a Arc<Envelope>) -> BoxFuture<'a, Result<()>>;
 
+    /// Like [`Driver::publish`], but an envelope whose id this driver
+    /// stored within its deduplication window is not stored again: what
+    /// the outbox relay calls, since it publishes an event again when it
+    /// died (or lost its database) after the driver took it and before the
+    /// outbox row was deleted. NATS remembers ids two minutes
+    /// (`Nats-Msg-Id`, on every publish), Redis two minutes too (a key per
+    /// id, only for these publishes); the default, for drivers with no
+    /// deduplication (memory, SQLite), publishes again.
+    fn publish_once<'a>(&'a self, envelope: &'a Arc<Envelope>) -> BoxFuture<'a, Result<()>> {
+        self.publish(envelope)
+    }
+
     /// Joins `group` on `topic` (creating the group if new) as one more
     /// competing consumer.
     fn consume<'a>(

@@ -50,6 +50,9 @@ const RETRIES: usize = 2;
 const INBOX_TTL: Duration = Duration::from_secs(600);
 /// Replies kept in an inbox stream; older ones were answered long ago.
 const INBOX_MAXLEN: usize = 1000;
+/// How long an event the outbox relay published is remembered, so that
+/// publishing it again (after a relay's crash) stores nothing: as NATS.
+const DEDUP_WINDOW: Duration = Duration::from_secs(120);
 
 /// The Redis Streams driver (`redis://host:port[/db]`).
 ///
@@ -120,6 +123,11 @@ impl Shared {
 
     fn dead_key(&self) -> String {
         format!("{}:dead-letters", self.prefix)
+    }
+
+    /// The marker of an event the outbox relay published (`publish_once`).
+    fn published_key(&self, id: &str) -> String {
+        format!("{}:published:{id}", self.prefix)
     }
 
     fn conn(&self) -> ConnectionManager {
@@ -236,6 +244,28 @@ impl Driver for RedisDriver {
             cmd.arg("*").arg("envelope").arg(text);
             let _id: Option<String> = cmd
                 .query_async(&mut shared.conn())
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn publish_once<'a>(&'a self, envelope: &'a Arc<Envelope>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            if shared.is_closed() {
+                return Err(closed_error());
+            }
+            if is_inbox(&envelope.event) {
+                return self.publish(envelope).await;
+            }
+            let text = serde_json::to_string(&**envelope)?;
+            let _id: Option<String> = scripts::XADD_ONCE
+                .key(shared.stream_key(&envelope.event))
+                .key(shared.published_key(envelope.id.as_str()))
+                .arg(text)
+                .arg(DEDUP_WINDOW.as_millis() as u64)
+                .invoke_async(&mut shared.conn())
                 .await
                 .map_err(unavailable)?;
             Ok(())

@@ -108,3 +108,19 @@ return 1
 ",
     )
 });
+
+/// Appends an envelope to its topic's stream unless its id was appended
+/// within the window: the outbox relay's publish, which may repeat one.
+/// Returns the entry id, or nil for a repeat (or a stream no group made).
+///
+/// KEYS: stream, the id's marker. ARGV: envelope, window ms.
+pub(super) static XADD_ONCE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  return redis.call('XADD', KEYS[1], 'NOMKSTREAM', '*', 'envelope', ARGV[1])
+end
+return false
+",
+    )
+});
