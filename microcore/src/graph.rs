@@ -78,29 +78,16 @@ fn at_places(code: &'static str, message: String, places: Vec<Span>, help: &str)
     }
 }
 
-/// The name in `available` closest to `wanted`, if it is a likely typo.
+/// The name in `available` closest to `wanted`, if it is a likely typo
+/// (Levenshtein distance from `strsim`, the crate clap and darling suggest
+/// with; every app builds it already, through sea-orm's derives).
 fn closest<'a>(wanted: &str, available: &[&'a str]) -> Option<&'a str> {
     available
         .iter()
-        .map(|a| (edit_distance(wanted, a), *a))
+        .map(|a| (strsim::levenshtein(wanted, a), *a))
         .filter(|(d, a)| *d > 0 && *d <= 2.max(wanted.len() / 4) && *d < a.len())
         .min()
         .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Checks the whole graph and orders the boot.
