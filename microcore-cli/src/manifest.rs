@@ -17,6 +17,7 @@ use crate::failure::{Failure, io};
 /// `cargo run`.
 pub(crate) const TOOLS: &[&str] = &[
     "microcore-config",
+    "microcore-calls",
     "microcore-log",
     "microcore-http",
     "microcore-db",

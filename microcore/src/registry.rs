@@ -2,16 +2,11 @@
 //!
 //! Filled by the boot, read by anyone (the `registry` tool hands it to
 //! plugins; the CLI prints it). One registry per app, never a global, so
-//! tests can boot many apps side by side.
-//!
-//! It is also where tool handles report each call a plugin makes
-//! ([`AppRegistry::record`], [`AppRegistry::timed`]). The kernel keeps no
-//! numbers itself: calls go to the [`Recorder`] a tool installed (the
-//! `registry` tool), and cost one atomic load when there is none.
+//! tests can boot many apps side by side. It keeps no numbers: the calls
+//! tool handles make are reported to the `calls` tool (`microcore-calls`).
 
-use std::future::Future;
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -107,31 +102,6 @@ struct Inner {
     plugins: Vec<PluginRecord>,
 }
 
-/// One call a plugin (the `owner`) made through a tool handle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Call {
-    /// The tool (`db`).
-    pub tool: &'static str,
-    /// The handle's method (`query_all`).
-    pub method: &'static str,
-    /// Who called: `<domain>.<Plugin>`, `tool:<name>` or `app`.
-    pub owner: &'static str,
-    /// How long it took.
-    pub duration: Duration,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// When it finished (a recorder turns it into wall-clock time only when
-    /// asked, which keeps a clock read off every call).
-    pub at: Instant,
-}
-
-/// Keeps what the registry is told; the `registry` tool installs one with
-/// [`AppRegistry::set_recorder`]. Called on every tool call: keep it cheap.
-pub trait Recorder: Send + Sync + std::fmt::Debug {
-    /// A tool call finished.
-    fn call(&self, call: Call);
-}
-
 /// A tool's health now, as [`AppRegistry::health`] asked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolHealth {
@@ -172,7 +142,6 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct AppRegistry {
     inner: RwLock<Inner>,
-    recorder: OnceLock<Arc<dyn Recorder>>,
     probes: OnceLock<Probes>,
 }
 
@@ -245,74 +214,6 @@ impl AppRegistry {
     /// One plugin by `<domain>.<StructName>`.
     pub fn plugin(&self, name: &str) -> Option<PluginRecord> {
         self.plugins().into_iter().find(|p| p.name == name)
-    }
-
-    /// Installs where calls go; `false` if one is installed already
-    /// (the first stays).
-    pub fn set_recorder(&self, recorder: Arc<dyn Recorder>) -> bool {
-        self.recorder.set(recorder).is_ok()
-    }
-
-    /// Whether a recorder is installed (callers may skip timing otherwise).
-    pub fn is_recording(&self) -> bool {
-        self.recorder.get().is_some()
-    }
-
-    /// Records one call a handle made for `owner`.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let registry = microcore::registry::AppRegistry::new();
-    /// registry.record("db", "query_all", "users.ListUsers", Duration::from_micros(80), true);
-    /// ```
-    #[inline]
-    pub fn record(
-        &self,
-        tool: &'static str,
-        method: &'static str,
-        owner: &'static str,
-        duration: Duration,
-        ok: bool,
-    ) {
-        if let Some(recorder) = self.recorder.get() {
-            let at = Instant::now();
-            recorder.call(Call {
-                tool,
-                method,
-                owner,
-                duration,
-                ok,
-                at,
-            });
-        }
-    }
-
-    /// Runs `work` and records it as one call (`ok` when it returns `Ok`);
-    /// with no recorder installed it only runs `work`. What a handle wraps
-    /// its async methods in.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let registry = microcore::registry::AppRegistry::new();
-    /// let answer: Result<u8, ()> = registry.timed("state", "get", "app", async { Ok(7) }).await;
-    /// assert_eq!(answer, Ok(7));
-    /// # }
-    /// ```
-    pub async fn timed<T, E>(
-        &self,
-        tool: &'static str,
-        method: &'static str,
-        owner: &'static str,
-        work: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
-        if !self.is_recording() {
-            return work.await;
-        }
-        let started = Instant::now();
-        let outcome = work.await;
-        let ok = outcome.is_ok();
-        self.record(tool, method, owner, started.elapsed(), ok);
-        outcome
     }
 
     /// The boot hands over the set-up tools (name, critical, probe), so

@@ -5,10 +5,9 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
 
-use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
+use microcore_calls::Calls;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
     QueryResult, Statement, TransactionError,
@@ -46,8 +45,9 @@ use crate::settings::DbSettings;
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// Where each query is recorded (set by the tool; none in tests).
-    registry: Option<Arc<AppRegistry>>,
+    /// Where each query is reported (the app's `calls` tool; a slot
+    /// nobody records in for a handle built outside an app).
+    calls: Calls,
     owner: &'static str,
 }
 
@@ -74,7 +74,7 @@ impl From<DatabaseConnection> for Db {
     fn from(conn: DatabaseConnection) -> Self {
         Self {
             conn,
-            registry: None,
+            calls: Calls::default(),
             owner: "app",
         }
     }
@@ -139,31 +139,28 @@ impl Db {
         Ok(db)
     }
 
-    /// This handle, recording each query and transaction in `registry`
+    /// This handle, reporting each query and transaction to `calls`
     /// (tool `db`, the plugin holding the copy, duration, success).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
-    /// let db = microcore_db::Db::memory_with(&[]).await?.with_registry(microcore::registry::AppRegistry::new());
+    /// let db = microcore_db::Db::memory_with(&[]).await?.with_calls(microcore_calls::Calls::default());
     /// # use sea_orm::ConnectionTrait;
     /// db.execute_unprepared("SELECT 1").await?;
     /// # Ok(()) }
     /// ```
-    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
-        self.registry = Some(registry);
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
         self
     }
 
-    /// `work`, recorded as one call of `method` when a registry is set.
+    /// `work`, reported as one call of `method`.
     fn timed<'a, T: Send + 'a>(
         &'a self,
         method: &'static str,
         work: BoxFuture<'a, Result<T, DbErr>>,
     ) -> BoxFuture<'a, Result<T, DbErr>> {
-        match &self.registry {
-            Some(registry) => Box::pin(registry.timed("db", method, self.owner, work)),
-            None => work,
-        }
+        Box::pin(self.calls.timed("db", method, self.owner, work))
     }
 
     /// The sea-orm connection (a pool).
@@ -229,10 +226,7 @@ impl Db {
                     TransactionError::Transaction(e) => e,
                 })
         };
-        match &self.registry {
-            Some(registry) => registry.timed("db", "transaction", self.owner, run).await,
-            None => run.await,
-        }
+        self.calls.timed("db", "transaction", self.owner, run).await
     }
 
     /// Where each of `migrations` stands in this database, in run order,
@@ -324,14 +318,8 @@ macro_rules! timed_statement {
             Self: 'async_trait,
         {
             Box::pin(async move {
-                match &self.registry {
-                    Some(registry) => {
-                        registry
-                            .timed("db", $label, self.owner, $run(&self.conn, stmt))
-                            .await
-                    }
-                    None => $run(&self.conn, stmt).await,
-                }
+                let work = $run(&self.conn, stmt);
+                self.calls.timed("db", $label, self.owner, work).await
             })
         }
     };

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{TestDb, assert_done_first_time};
 use microcore::prelude::*;
-use microcore_config as _;
+use {microcore_calls as _, microcore_config as _};
 use microcore_db::Db;
 use microcore_scheduler::{JobRun, Scheduler};
 use sea_orm::{ConnectionTrait, Statement};
@@ -132,7 +132,7 @@ async fn child_replica() {
         return;
     };
     let running = microcore::App::linked()
-        .retain_tools(|t| ["config", "db", "scheduler"].contains(&t.name))
+        .retain_tools(|t| ["config", "calls", "db", "scheduler"].contains(&t.name))
         .retain_plugins(|p| p.name == "Ticks")
         .with_var("DATABASE_URL", url)
         .with_var("SCHEDULER_POLL_SECS", "0.2")
