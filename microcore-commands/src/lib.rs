@@ -274,7 +274,7 @@ fn doctor(app: App) -> ExitCode {
 }
 
 fn running_tools(
-    health: &[microcore::registry::ToolHealth],
+    health: &[microcore::registry::ToolRecord],
 ) -> impl Iterator<Item = (&str, Option<&str>)> {
     health.iter().map(|t| match &t.health {
         microcore::Health::Ok => (t.name.as_str(), None),

@@ -76,11 +76,10 @@ pub struct Running {
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plugins: Vec<&String> = self.plugins.iter().map(|p| &p.0).collect();
-        let mut running = f.debug_struct("Running");
-        running
+        f.debug_struct("Running")
             .field("tools", &self.container)
-            .field("plugins", &plugins);
-        running.finish()
+            .field("plugins", &plugins)
+            .finish()
     }
 }
 
@@ -153,11 +152,11 @@ impl App {
                 match outcome {
                     Ok((tool, handle)) => {
                         container.insert_erased(d.name, handle);
-                        registry.upsert_tool(record(Health::Ok));
+                        registry.add_tool(record(Health::Ok));
                         tools.push((*d, tool));
                     }
                     Err(step) => {
-                        registry.upsert_tool(record(Health::Failing(String::new())));
+                        registry.add_tool(record(Health::Failing(String::new())));
                         tool_failure(d, step, &registry, self.keep_going)?;
                         failed.insert(d.name);
                     }
@@ -168,7 +167,7 @@ impl App {
         let mut plugins = Vec::new();
         for desc in &plan.plugins {
             let name = desc.qualified_name();
-            registry.upsert_plugin(plugin_record(desc, &name));
+            registry.add_plugin(plugin_record(desc, &name));
             if let Some(dep) = desc.deps.iter().find(|d| failed.contains(d.tool)) {
                 let why = format!(
                     "tool '{}' (field '{}') failed to start",
@@ -196,12 +195,7 @@ impl App {
         if !problems.is_empty() {
             return Err(Diagnostics(problems).into());
         }
-        registry.set_probes(
-            tools
-                .iter()
-                .map(|(d, t)| (d.name, d.critical, probe(t)))
-                .collect(),
-        );
+        registry.set_probes(tools.iter().map(|(d, t)| (d.name, probe(t))).collect());
         for (d, tool) in &tools {
             if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {
                 tool_failure(d, step, &registry, self.keep_going)?;

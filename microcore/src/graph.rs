@@ -137,11 +137,7 @@ pub fn check(
         }));
     for (what, location, deps) in owners {
         for dep in deps.iter().filter(|d| !active.contains_key(d.tool)) {
-            let at = Location {
-                file: location.file,
-                line: dep.line,
-            };
-            let field = span(at, format!("field '{}'", dep.field));
+            let field = Span::new(location.file, dep.line, 0, format!("field '{}'", dep.field));
             errors.push(missing_tool(&what, field, dep, &available));
         }
     }
@@ -284,11 +280,8 @@ fn cycle_error(active: &ToolMap, cycle: &[&str]) -> Diagnostic {
         let needs = cycle[(i + 1) % cycle.len()];
         let dep = tool.deps.iter().find(|d| d.tool == needs);
         let (field, line) = dep.map_or(("?", tool.location.line), |d| (d.field, d.line));
-        let at = Location {
-            file: tool.location.file,
-            line,
-        };
-        span(at, format!("{} -> {needs} (field '{field}')", tool.name))
+        let label = format!("{} -> {needs} (field '{field}')", tool.name);
+        Span::new(tool.location.file, line, 0, label)
     });
     let names: Vec<String> = cycle.iter().map(|n| format!("'{n}'")).collect();
     at_places(

@@ -45,7 +45,8 @@ pub struct ToolRecord {
     /// Tool name (`http`).
     pub name: String,
     /// How its boot went: `Ok`, or `Failing` with the error of its setup
-    /// (or of its `on_boot_complete`).
+    /// (or of its `on_boot_complete`); in [`AppRegistry::health`]'s answer,
+    /// what the tool says now.
     pub health: Health,
     /// The implementing type.
     pub type_name: String,
@@ -102,22 +103,11 @@ struct Inner {
     plugins: Vec<PluginRecord>,
 }
 
-/// A tool's health now, as [`AppRegistry::health`] asked it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolHealth {
-    /// The tool's name.
-    pub name: String,
-    /// Whether its failure stops the app (`db`, `http`).
-    pub critical: bool,
-    /// What its [`Tool::health`](crate::Tool::health) said.
-    pub health: Health,
-}
-
 /// Asks one set-up tool for its health (the boot makes one per tool).
 pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Health> + Send + Sync>;
 
-/// The set-up tools, as the boot hands them over: name, critical, probe.
-struct Probes(Vec<(&'static str, bool, Probe)>);
+/// The set-up tools, as the boot hands them over: name, probe.
+struct Probes(Vec<(&'static str, Probe)>);
 
 impl std::fmt::Debug for Probes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,7 +123,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 /// use microcore::registry::*;
 /// let r = AppRegistry::default();
-/// r.upsert_tool(ToolRecord {
+/// r.add_tool(ToolRecord {
 ///     name: "http".into(), health: Health::Ok,
 ///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![], critical: true,
 /// });
@@ -151,16 +141,15 @@ impl AppRegistry {
         Arc::default()
     }
 
-    /// Adds or replaces a tool's record.
-    pub fn upsert_tool(&self, record: ToolRecord) {
-        let name = record.name.clone();
-        upsert(&mut write(&self.inner).tools, record, |t| t.name == name);
+    /// Adds a tool's record. The boot adds each tool once: the wiring
+    /// check has made names unique.
+    pub fn add_tool(&self, record: ToolRecord) {
+        write(&self.inner).tools.push(record);
     }
 
-    /// Adds or replaces a plugin's record.
-    pub fn upsert_plugin(&self, record: PluginRecord) {
-        let name = record.name.clone();
-        upsert(&mut write(&self.inner).plugins, record, |p| p.name == name);
+    /// Adds a plugin's record, once per plugin like [`AppRegistry::add_tool`].
+    pub fn add_plugin(&self, record: PluginRecord) {
+        write(&self.inner).plugins.push(record);
     }
 
     /// Changes a plugin's status (and error).
@@ -216,46 +205,28 @@ impl AppRegistry {
         self.plugins().into_iter().find(|p| p.name == name)
     }
 
-    /// The boot hands over the set-up tools (name, critical, probe), so
+    /// The boot hands over the set-up tools (name, probe), so
     /// [`AppRegistry::health`] can ask them.
-    pub(crate) fn set_probes(&self, probes: Vec<(&'static str, bool, Probe)>) {
+    pub(crate) fn set_probes(&self, probes: Vec<(&'static str, Probe)>) {
         let _ = self.probes.set(Probes(probes));
     }
 
-    /// Every tool's health, in boot order: the set-up ones asked now, all
-    /// at once, each within 5 s; one that failed to set up is `Failing`
-    /// with its setup error. Empty before the boot finished setting tools up.
-    pub async fn health(&self) -> Vec<ToolHealth> {
+    /// Every tool's record with its health now, in boot order: the set-up
+    /// ones asked now ([`Tool::health`](crate::Tool::health)), all at once,
+    /// each within 5 s; one that failed to set up keeps its setup error.
+    /// Empty before the boot finished setting tools up.
+    pub async fn health(&self) -> Vec<ToolRecord> {
         let Some(Probes(probes)) = self.probes.get() else {
             return Vec::new();
         };
-        let checks = self.tools().into_iter().map(|record| async move {
-            let probe = probes.iter().find(|(name, ..)| *name == record.name);
-            let (critical, health) = match probe {
-                Some((_, critical, probe)) => {
-                    let health = tokio::time::timeout(HEALTH_TIMEOUT, probe())
-                        .await
-                        .unwrap_or_else(|_| {
-                            Health::Failing("health check timed out after 5 s".into())
-                        });
-                    (*critical, health)
-                }
-                None => (record.critical, record.health),
-            };
-            ToolHealth {
-                name: record.name,
-                critical,
-                health,
+        let checks = self.tools().into_iter().map(|mut record| async move {
+            if let Some((_, probe)) = probes.iter().find(|(name, _)| *name == record.name) {
+                record.health = tokio::time::timeout(HEALTH_TIMEOUT, probe())
+                    .await
+                    .unwrap_or_else(|_| Health::Failing("health check timed out after 5 s".into()));
             }
+            record
         });
         futures::future::join_all(checks).await
-    }
-}
-
-/// Replaces the first entry `same` accepts with `record`, or appends it.
-fn upsert<T>(list: &mut Vec<T>, record: T, same: impl Fn(&T) -> bool) {
-    match list.iter_mut().find(|t| same(t)) {
-        Some(slot) => *slot = record,
-        None => list.push(record),
     }
 }

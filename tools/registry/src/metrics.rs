@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use microcore_calls::{Call, Recorder};
 use microcore::sync::lock;
+use microcore_calls::{Call, Recorder};
 use microcore_http::{Hit, RecordHits};
 use serde::Serialize;
 use tokio::sync::broadcast;
