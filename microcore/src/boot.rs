@@ -121,9 +121,7 @@ impl App {
         let mut tools = Vec::new();
         let mut failed: BTreeSet<&'static str> = BTreeSet::new();
 
-        for level in &plan.levels {
-            let descs: Vec<&'static ToolDescriptor> =
-                level.iter().map(|i| plan.tools[*i]).collect();
+        for descs in &plan.levels {
             let setups = descs.iter().map(|d| {
                 let missing = d.deps.iter().find(|dep| failed.contains(dep.tool));
                 let (container, ctx) = (&container, &ctx);

@@ -16,9 +16,9 @@ use crate::diagnostic::{Diagnostic, Span};
 pub struct BootPlan {
     /// Tools, dependencies first; ties broken by name.
     pub tools: Vec<&'static ToolDescriptor>,
-    /// Indices into `tools`, grouped by depth: each group only needs the
-    /// groups before it, so its tools can set up concurrently.
-    pub levels: Vec<Vec<usize>>,
+    /// The same tools grouped by depth: each group only needs the groups
+    /// before it, so its tools can set up concurrently.
+    pub levels: Vec<Vec<&'static ToolDescriptor>>,
     /// Plugins, by qualified name.
     pub plugins: Vec<&'static PluginDescriptor>,
     /// Built-in tools deliberately replaced: (replaced, replacement).
@@ -212,7 +212,10 @@ fn resolve_tool_names(
 fn topological_order(
     active: &ToolMap,
     errors: &mut Vec<Diagnostic>,
-) -> (Vec<&'static ToolDescriptor>, Vec<Vec<usize>>) {
+) -> (
+    Vec<&'static ToolDescriptor>,
+    Vec<Vec<&'static ToolDescriptor>>,
+) {
     let known_deps = |t: &ToolDescriptor| -> BTreeSet<&'static str> {
         t.deps
             .iter()
@@ -223,7 +226,7 @@ fn topological_order(
     let mut waiting: BTreeMap<&str, BTreeSet<&str>> =
         active.iter().map(|(n, t)| (*n, known_deps(t))).collect();
     let mut level_of: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut order = Vec::new();
+    let (mut order, mut levels) = (Vec::new(), Vec::<Vec<_>>::new());
     while let Some(next) = waiting
         .iter()
         .find(|(_, deps)| deps.iter().all(|d| level_of.contains_key(d)))
@@ -233,14 +236,11 @@ fn topological_order(
         let level = deps.iter().map(|d| level_of[d] + 1).max().unwrap_or(0);
         level_of.insert(next, level);
         order.push(active[next]);
-    }
-    let mut levels: Vec<Vec<usize>> = Vec::new();
-    for (i, t) in order.iter().enumerate() {
-        let level = level_of[t.name];
-        if levels.len() <= level {
-            levels.resize(level + 1, Vec::new());
+        // A level is at most one past the deepest so far.
+        if level == levels.len() {
+            levels.push(Vec::new());
         }
-        levels[level].push(i);
+        levels[level].push(active[next]);
     }
     report_cycles(active, &waiting, errors);
     (order, levels)
