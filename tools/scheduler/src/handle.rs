@@ -7,8 +7,8 @@ use microcore::sync::lock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use microcore_calls::Calls;
 use microcore::{Error, Result, ToolHandle};
+use microcore_calls::Calls;
 use microcore_db::Db;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;

@@ -11,7 +11,8 @@ use common::{TestDb, eventually};
 use microcore::App;
 use microcore::prelude::*;
 use microcore::registry::PluginStatus;
-use {microcore_calls as _, microcore_config as _};
+use microcore_calls as _;
+use microcore_config as _;
 use microcore_scheduler::{JobRun, Scheduler};
 
 static TICKS: AtomicUsize = AtomicUsize::new(0);

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::{TestDb, assert_done_first_time};
 use microcore::prelude::*;
-use {microcore_calls as _, microcore_config as _};
+use microcore_calls as _;
+use microcore_config as _;
 use microcore_db::Db;
 use microcore_scheduler::{JobRun, Scheduler};
 use sea_orm::{ConnectionTrait, Statement};

@@ -20,7 +20,8 @@ use crate::{State, StateSettings};
 /// ```
 /// use microcore::App;
 /// use microcore_state::State;
-/// use {microcore_calls as _, microcore_config as _}; // linkme keeps only the tools of named crates
+/// use microcore_calls as _; // linkme keeps only the tools of named crates
+/// use microcore_config as _;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let tools = microcore::TOOLS.iter().filter(|t| ["config", "calls", "state"].contains(&t.name));

@@ -10,7 +10,8 @@ use microcore::{App, TOOLS};
 use microcore_state::State;
 
 // linkme keeps a crate's tools only when the binary names the crate.
-use {microcore_calls as _, microcore_config as _};
+use microcore_calls as _;
+use microcore_config as _;
 
 /// Needs state; counts its boots there.
 #[plugin(domain = "test")]
