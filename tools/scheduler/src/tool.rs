@@ -14,7 +14,7 @@ use crate::{Scheduler, SchedulerSettings};
 
 /// The built-in scheduler tool: jobs in the app's database (`db` tool).
 ///
-/// Linking the crate is enough; an app (here one made of the config, db and
+/// Linking the crate is enough; an app (here one made of the config, calls, db and
 /// scheduler tools only) boots it like any other tool:
 ///
 /// ```

@@ -124,7 +124,7 @@ impl Ticks {
 }
 
 /// One app process (started by the test below with the variables set):
-/// boots config, db and scheduler with the `Ticks` plugin, runs for a
+/// boots config, calls, db and scheduler with the `Ticks` plugin, runs for a
 /// while, shuts down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "an app process of `two_app_processes_run_each_fire_once`, not a test of its own"]

@@ -14,8 +14,8 @@ use crate::{State, StateSettings};
 
 /// The built-in state tool: `memory://` or Redis, picked by `STATE_URL`.
 ///
-/// Linking the crate is enough; an app (here one made of the config and
-/// state tools only) boots it like any other tool:
+/// Linking the crate is enough; an app (here one made of the config, calls
+/// and state tools only) boots it like any other tool:
 ///
 /// ```
 /// use microcore::App;
