@@ -232,9 +232,9 @@ impl Auth {
         self.inner.hashing.limits()
     }
 
-    /// This handle, reporting each password hash or check and each token
-    /// issued or verified to `calls` (tool `auth`, the plugin holding the
-    /// copy, duration, success).
+    /// This handle, reporting its calls to `calls`. Each password hash or
+    /// check and each token issued or verified is reported (tool `auth`,
+    /// the plugin holding the copy, duration, success).
     ///
     /// ```
     /// let auth = microcore_auth::Auth::for_tests().with_calls(microcore_calls::Calls::default());

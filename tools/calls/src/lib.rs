@@ -76,18 +76,18 @@ impl ToolHandle for Calls {
 
 #[microcore::tool(guide = "../AI.md")]
 impl Calls {
-    /// Installs where calls go; `false` if one is installed already (the
-    /// first stays).
+    /// Installs the recorder. Returns `false` if one is installed already
+    /// (the first stays).
     pub fn set_recorder(&self, recorder: Arc<dyn Recorder>) -> bool {
         self.recorder.set(recorder).is_ok()
     }
 
-    /// Whether a recorder is installed (callers may skip timing otherwise).
+    /// Whether a recorder is installed. Callers may skip timing otherwise.
     pub fn is_recording(&self) -> bool {
         self.recorder.get().is_some()
     }
 
-    /// Reports one call a handle made for `owner`.
+    /// Reports one call. `owner` is who made it through the handle.
     pub fn record(
         &self,
         tool: &'static str,
@@ -109,8 +109,8 @@ impl Calls {
         }
     }
 
-    /// Runs `work` and reports it as one call (`ok` when it returns `Ok`);
-    /// with no recorder it only runs `work`.
+    /// Runs `work` as one call. It is `ok` when `work` returns `Ok`; with
+    /// no recorder, `work` only runs.
     pub async fn timed<T, E>(
         &self,
         tool: &'static str,

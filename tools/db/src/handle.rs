@@ -139,8 +139,9 @@ impl Db {
         Ok(db)
     }
 
-    /// This handle, reporting each query and transaction to `calls`
-    /// (tool `db`, the plugin holding the copy, duration, success).
+    /// This handle, reporting its calls to `calls`. Each query and
+    /// transaction is reported (tool `db`, the plugin holding the copy,
+    /// duration, success).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {

@@ -68,8 +68,8 @@ impl EventBus {
 
 #[microcore::tool]
 impl EventBus {
-    /// Reports each publish of every copy of this bus to `calls` (tool
-    /// `event_bus`, method `publish`, the emitting plugin, duration,
+    /// Reports every copy's publishes to `calls`. Each publish is reported
+    /// (tool `event_bus`, method `publish`, the emitting plugin, duration,
     /// success). The tool does this at setup; only the first call counts.
     ///
     /// ```

@@ -76,9 +76,9 @@ impl Registry {
         }
     }
 
-    /// The same handle, keeping the tool calls reported to `calls` in its
-    /// metrics. Only the first recorder installed in `calls` gets them
-    /// (see [`Calls::set_recorder`]).
+    /// This handle, keeping what `calls` gets. The tool calls reported to
+    /// `calls` go to its metrics; only the first recorder installed in
+    /// `calls` gets them (see [`Calls::set_recorder`]).
     pub fn recording(self, calls: &Calls) -> Self {
         if !calls.set_recorder(self.shared.metrics.clone()) {
             tracing::warn!("the calls tool records into another registry handle already");

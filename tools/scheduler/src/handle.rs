@@ -181,8 +181,8 @@ impl Scheduler {
         Self::new(Db::memory_with(&[]).await?, SchedulerSettings::default()).await
     }
 
-    /// This scheduler, reporting each run to `calls` (tool `scheduler`,
-    /// the handler's method and plugin, duration, success).
+    /// This scheduler, reporting its runs to `calls`. Each run is reported
+    /// (tool `scheduler`, the handler's method and plugin, duration, success).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {

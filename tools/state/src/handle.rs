@@ -207,7 +207,7 @@ impl State {
         self.driver.backend()
     }
 
-    /// This handle (and its namespaces), reporting each call to `calls`
+    /// This handle, reporting its calls to `calls`. So do its namespaces
     /// (tool `state`, the plugin holding the copy, duration, success).
     ///
     /// ```
@@ -219,9 +219,9 @@ impl State {
         self
     }
 
-    /// This handle with no call recording: for background work whose
-    /// steady stream of calls (a poll every tenth of a second) would push
-    /// the requests' own calls out of the recent-call list.
+    /// This handle, reporting no call. For background work whose steady
+    /// stream of calls (a poll every tenth of a second) would push the
+    /// requests' own calls out of the recent-call list.
     ///
     /// ```
     /// let state = microcore_state::State::memory().with_calls(microcore_calls::Calls::default());
