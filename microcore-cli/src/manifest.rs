@@ -17,6 +17,7 @@ use crate::failure::{Failure, io};
 /// `cargo run`.
 pub(crate) const TOOLS: &[&str] = &[
     "microcore-config",
+    "microcore-calls",
     "microcore-log",
     "microcore-http",
     "microcore-db",
@@ -27,6 +28,13 @@ pub(crate) const TOOLS: &[&str] = &[
     "microcore-registry",
     "microcore-system",
 ];
+
+/// Tools the app links but no plugin of a new app names, so the domains
+/// crate does not depend on them: the system routes are the framework's
+/// own plugins, `calls` is what other tools report to, and the registry's
+/// handle is for the system routes. A plugin that wants one adds it (the
+/// build names the line to add).
+const APP_ONLY: &[&str] = &["microcore-calls", "microcore-registry", "microcore-system"];
 
 /// Registry crates the domains crate needs in scope (derive macros emit
 /// paths into them).
@@ -202,12 +210,11 @@ impl Checkout {
 
     /// `domains/Cargo.toml` of a new project whose app package is `package`.
     pub(crate) fn domains_manifest(&self, package: &str) -> Result<String, Failure> {
-        // The system routes are the framework's plugins, linked by the app:
-        // no domain code uses them. microcore-commands: the build script's
-        // findings register as its lints.
+        // microcore-commands: the build script's findings register as its
+        // lints. The tools no plugin names (see APP_ONLY) stay out.
         let deps = ["microcore", "microcore-commands"]
             .iter()
-            .chain(TOOLS.iter().filter(|t| **t != "microcore-system"))
+            .chain(TOOLS.iter().filter(|t| !APP_ONLY.contains(t)))
             .chain(DOMAINS_EXTERNAL)
             .map(|name| self.dependency_line(name))
             .collect::<Result<Vec<_>, _>>()?;
@@ -411,7 +418,12 @@ mod tests {
             checkout.manifest["workspace"]["dependencies"]["tokio"].to_string()
         );
         assert_eq!(domains["package"]["name"].as_str(), Some("shop-domains"));
-        assert!(domains["dependencies"].get("microcore-system").is_none());
+        for app_only in APP_ONLY {
+            assert!(
+                domains["dependencies"].get(app_only).is_none(),
+                "{app_only}"
+            );
+        }
     }
 
     #[test]

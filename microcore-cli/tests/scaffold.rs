@@ -185,7 +185,7 @@ async fn a_new_project_serves_ping_and_every_generated_file_builds_serves_and_pa
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
-    assert!(shown.contains("wiring OK: 10 tools, 16 plugins"), "{shown}");
+    assert!(shown.contains("wiring OK: 11 tools, 16 plugins"), "{shown}");
     assert_eq!(check.status.code(), Some(0));
 
     let tested = project.cargo(&["test"]);

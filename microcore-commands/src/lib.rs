@@ -16,6 +16,7 @@ pub mod lint;
 mod memory;
 pub mod model;
 pub mod report;
+mod signal;
 mod tool_command;
 pub mod wiring;
 
@@ -274,7 +275,7 @@ fn doctor(app: App) -> ExitCode {
 }
 
 fn running_tools(
-    health: &[microcore::registry::ToolHealth],
+    health: &[microcore::registry::ToolRecord],
 ) -> impl Iterator<Item = (&str, Option<&str>)> {
     health.iter().map(|t| match &t.health {
         microcore::Health::Ok => (t.name.as_str(), None),
@@ -289,13 +290,15 @@ fn serve(app: App) -> ExitCode {
     // Boxed: `block_on` keeps its future on the main thread's stack, and
     // the boot's is large; pages a stack touched once stay resident.
     runtime.block_on(Box::pin(async {
-        let signal = microcore::shutdown::ShutdownSignal::install();
+        let signal = signal::ShutdownSignal::install();
         memory::keep_big_buffers_unpooled();
         match app.boot().await {
             Ok(running) => {
                 lint::log(&running);
                 memory::release_boot_memory();
-                running.run_until(signal).await;
+                signal.recv().await;
+                tracing::info!("shutdown signal received: draining");
+                running.shutdown().await;
                 ExitCode::SUCCESS
             }
             // Once, on stderr: a log line too would say it twice.

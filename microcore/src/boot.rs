@@ -76,11 +76,10 @@ pub struct Running {
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let plugins: Vec<&String> = self.plugins.iter().map(|p| &p.0).collect();
-        let mut running = f.debug_struct("Running");
-        running
+        f.debug_struct("Running")
             .field("tools", &self.container)
-            .field("plugins", &plugins);
-        running.finish()
+            .field("plugins", &plugins)
+            .finish()
     }
 }
 
@@ -122,9 +121,7 @@ impl App {
         let mut tools = Vec::new();
         let mut failed: BTreeSet<&'static str> = BTreeSet::new();
 
-        for level in &plan.levels {
-            let descs: Vec<&'static ToolDescriptor> =
-                level.iter().map(|i| plan.tools[*i]).collect();
+        for descs in &plan.levels {
             let setups = descs.iter().map(|d| {
                 let missing = d.deps.iter().find(|dep| failed.contains(dep.tool));
                 let (container, ctx) = (&container, &ctx);
@@ -153,11 +150,11 @@ impl App {
                 match outcome {
                     Ok((tool, handle)) => {
                         container.insert_erased(d.name, handle);
-                        registry.upsert_tool(record(Health::Ok));
+                        registry.add_tool(record(Health::Ok));
                         tools.push((*d, tool));
                     }
                     Err(step) => {
-                        registry.upsert_tool(record(Health::Failing(String::new())));
+                        registry.add_tool(record(Health::Failing(String::new())));
                         tool_failure(d, step, &registry, self.keep_going)?;
                         failed.insert(d.name);
                     }
@@ -168,7 +165,7 @@ impl App {
         let mut plugins = Vec::new();
         for desc in &plan.plugins {
             let name = desc.qualified_name();
-            registry.upsert_plugin(plugin_record(desc, &name));
+            registry.add_plugin(plugin_record(desc, &name));
             if let Some(dep) = desc.deps.iter().find(|d| failed.contains(d.tool)) {
                 let why = format!(
                     "tool '{}' (field '{}') failed to start",
@@ -196,12 +193,7 @@ impl App {
         if !problems.is_empty() {
             return Err(Diagnostics(problems).into());
         }
-        registry.set_probes(
-            tools
-                .iter()
-                .map(|(d, t)| (d.name, d.critical, probe(t)))
-                .collect(),
-        );
+        registry.set_probes(tools.iter().map(|(d, t)| (d.name, probe(t))).collect());
         for (d, tool) in &tools {
             if let Err(step) = guarded(self.boot_timeout, tool.on_boot_complete()).await {
                 tool_failure(d, step, &registry, self.keep_going)?;

@@ -16,9 +16,9 @@ use crate::diagnostic::{Diagnostic, Span};
 pub struct BootPlan {
     /// Tools, dependencies first; ties broken by name.
     pub tools: Vec<&'static ToolDescriptor>,
-    /// Indices into `tools`, grouped by depth: each group only needs the
-    /// groups before it, so its tools can set up concurrently.
-    pub levels: Vec<Vec<usize>>,
+    /// The same tools grouped by depth: each group only needs the groups
+    /// before it, so its tools can set up concurrently.
+    pub levels: Vec<Vec<&'static ToolDescriptor>>,
     /// Plugins, by qualified name.
     pub plugins: Vec<&'static PluginDescriptor>,
     /// Built-in tools deliberately replaced: (replaced, replacement).
@@ -78,29 +78,16 @@ fn at_places(code: &'static str, message: String, places: Vec<Span>, help: &str)
     }
 }
 
-/// The name in `available` closest to `wanted`, if it is a likely typo.
+/// The name in `available` closest to `wanted`, if it is a likely typo
+/// (Levenshtein distance from `strsim`, the crate clap and darling suggest
+/// with; every app builds it already, through sea-orm's derives).
 fn closest<'a>(wanted: &str, available: &[&'a str]) -> Option<&'a str> {
     available
         .iter()
-        .map(|a| (edit_distance(wanted, a), *a))
+        .map(|a| (strsim::levenshtein(wanted, a), *a))
         .filter(|(d, a)| *d > 0 && *d <= 2.max(wanted.len() / 4) && *d < a.len())
         .min()
         .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Checks the whole graph and orders the boot.
@@ -150,11 +137,7 @@ pub fn check(
         }));
     for (what, location, deps) in owners {
         for dep in deps.iter().filter(|d| !active.contains_key(d.tool)) {
-            let at = Location {
-                file: location.file,
-                line: dep.line,
-            };
-            let field = span(at, format!("field '{}'", dep.field));
+            let field = Span::new(location.file, dep.line, 0, format!("field '{}'", dep.field));
             errors.push(missing_tool(&what, field, dep, &available));
         }
     }
@@ -229,7 +212,10 @@ fn resolve_tool_names(
 fn topological_order(
     active: &ToolMap,
     errors: &mut Vec<Diagnostic>,
-) -> (Vec<&'static ToolDescriptor>, Vec<Vec<usize>>) {
+) -> (
+    Vec<&'static ToolDescriptor>,
+    Vec<Vec<&'static ToolDescriptor>>,
+) {
     let known_deps = |t: &ToolDescriptor| -> BTreeSet<&'static str> {
         t.deps
             .iter()
@@ -240,7 +226,7 @@ fn topological_order(
     let mut waiting: BTreeMap<&str, BTreeSet<&str>> =
         active.iter().map(|(n, t)| (*n, known_deps(t))).collect();
     let mut level_of: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut order = Vec::new();
+    let (mut order, mut levels) = (Vec::new(), Vec::<Vec<_>>::new());
     while let Some(next) = waiting
         .iter()
         .find(|(_, deps)| deps.iter().all(|d| level_of.contains_key(d)))
@@ -250,14 +236,11 @@ fn topological_order(
         let level = deps.iter().map(|d| level_of[d] + 1).max().unwrap_or(0);
         level_of.insert(next, level);
         order.push(active[next]);
-    }
-    let mut levels: Vec<Vec<usize>> = Vec::new();
-    for (i, t) in order.iter().enumerate() {
-        let level = level_of[t.name];
-        if levels.len() <= level {
-            levels.resize(level + 1, Vec::new());
+        // A level is at most one past the deepest so far.
+        if level == levels.len() {
+            levels.push(Vec::new());
         }
-        levels[level].push(i);
+        levels[level].push(active[next]);
     }
     report_cycles(active, &waiting, errors);
     (order, levels)
@@ -297,11 +280,8 @@ fn cycle_error(active: &ToolMap, cycle: &[&str]) -> Diagnostic {
         let needs = cycle[(i + 1) % cycle.len()];
         let dep = tool.deps.iter().find(|d| d.tool == needs);
         let (field, line) = dep.map_or(("?", tool.location.line), |d| (d.field, d.line));
-        let at = Location {
-            file: tool.location.file,
-            line,
-        };
-        span(at, format!("{} -> {needs} (field '{field}')", tool.name))
+        let label = format!("{} -> {needs} (field '{field}')", tool.name);
+        Span::new(tool.location.file, line, 0, label)
     });
     let names: Vec<String> = cycle.iter().map(|n| format!("'{n}'")).collect();
     at_places(

@@ -2,16 +2,11 @@
 //!
 //! Filled by the boot, read by anyone (the `registry` tool hands it to
 //! plugins; the CLI prints it). One registry per app, never a global, so
-//! tests can boot many apps side by side.
-//!
-//! It is also where tool handles report each call a plugin makes
-//! ([`AppRegistry::record`], [`AppRegistry::timed`]). The kernel keeps no
-//! numbers itself: calls go to the [`Recorder`] a tool installed (the
-//! `registry` tool), and cost one atomic load when there is none.
+//! tests can boot many apps side by side. It keeps no numbers: the calls
+//! tool handles make are reported to the `calls` tool (`microcore-calls`).
 
-use std::future::Future;
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -50,7 +45,8 @@ pub struct ToolRecord {
     /// Tool name (`http`).
     pub name: String,
     /// How its boot went: `Ok`, or `Failing` with the error of its setup
-    /// (or of its `on_boot_complete`).
+    /// (or of its `on_boot_complete`); in [`AppRegistry::health`]'s answer,
+    /// what the tool says now.
     pub health: Health,
     /// The implementing type.
     pub type_name: String,
@@ -107,47 +103,11 @@ struct Inner {
     plugins: Vec<PluginRecord>,
 }
 
-/// One call a plugin (the `owner`) made through a tool handle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Call {
-    /// The tool (`db`).
-    pub tool: &'static str,
-    /// The handle's method (`query_all`).
-    pub method: &'static str,
-    /// Who called: `<domain>.<Plugin>`, `tool:<name>` or `app`.
-    pub owner: &'static str,
-    /// How long it took.
-    pub duration: Duration,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// When it finished (a recorder turns it into wall-clock time only when
-    /// asked, which keeps a clock read off every call).
-    pub at: Instant,
-}
-
-/// Keeps what the registry is told; the `registry` tool installs one with
-/// [`AppRegistry::set_recorder`]. Called on every tool call: keep it cheap.
-pub trait Recorder: Send + Sync + std::fmt::Debug {
-    /// A tool call finished.
-    fn call(&self, call: Call);
-}
-
-/// A tool's health now, as [`AppRegistry::health`] asked it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolHealth {
-    /// The tool's name.
-    pub name: String,
-    /// Whether its failure stops the app (`db`, `http`).
-    pub critical: bool,
-    /// What its [`Tool::health`](crate::Tool::health) said.
-    pub health: Health,
-}
-
 /// Asks one set-up tool for its health (the boot makes one per tool).
 pub type Probe = Arc<dyn Fn() -> BoxFuture<'static, Health> + Send + Sync>;
 
-/// The set-up tools, as the boot hands them over: name, critical, probe.
-struct Probes(Vec<(&'static str, bool, Probe)>);
+/// The set-up tools, as the boot hands them over: name, probe.
+struct Probes(Vec<(&'static str, Probe)>);
 
 impl std::fmt::Debug for Probes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -163,7 +123,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 /// use microcore::registry::*;
 /// let r = AppRegistry::default();
-/// r.upsert_tool(ToolRecord {
+/// r.add_tool(ToolRecord {
 ///     name: "http".into(), health: Health::Ok,
 ///     type_name: "HttpTool".into(), location: "tools/http/src/tool.rs:10".into(), tools: vec![], critical: true,
 /// });
@@ -172,7 +132,6 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct AppRegistry {
     inner: RwLock<Inner>,
-    recorder: OnceLock<Arc<dyn Recorder>>,
     probes: OnceLock<Probes>,
 }
 
@@ -182,16 +141,15 @@ impl AppRegistry {
         Arc::default()
     }
 
-    /// Adds or replaces a tool's record.
-    pub fn upsert_tool(&self, record: ToolRecord) {
-        let name = record.name.clone();
-        upsert(&mut write(&self.inner).tools, record, |t| t.name == name);
+    /// Adds a tool's record. The boot adds each tool once: the wiring
+    /// check has made names unique.
+    pub fn add_tool(&self, record: ToolRecord) {
+        write(&self.inner).tools.push(record);
     }
 
-    /// Adds or replaces a plugin's record.
-    pub fn upsert_plugin(&self, record: PluginRecord) {
-        let name = record.name.clone();
-        upsert(&mut write(&self.inner).plugins, record, |p| p.name == name);
+    /// Adds a plugin's record, once per plugin like [`AppRegistry::add_tool`].
+    pub fn add_plugin(&self, record: PluginRecord) {
+        write(&self.inner).plugins.push(record);
     }
 
     /// Changes a plugin's status (and error).
@@ -247,114 +205,28 @@ impl AppRegistry {
         self.plugins().into_iter().find(|p| p.name == name)
     }
 
-    /// Installs where calls go; `false` if one is installed already
-    /// (the first stays).
-    pub fn set_recorder(&self, recorder: Arc<dyn Recorder>) -> bool {
-        self.recorder.set(recorder).is_ok()
-    }
-
-    /// Whether a recorder is installed (callers may skip timing otherwise).
-    pub fn is_recording(&self) -> bool {
-        self.recorder.get().is_some()
-    }
-
-    /// Records one call a handle made for `owner`.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let registry = microcore::registry::AppRegistry::new();
-    /// registry.record("db", "query_all", "users.ListUsers", Duration::from_micros(80), true);
-    /// ```
-    #[inline]
-    pub fn record(
-        &self,
-        tool: &'static str,
-        method: &'static str,
-        owner: &'static str,
-        duration: Duration,
-        ok: bool,
-    ) {
-        if let Some(recorder) = self.recorder.get() {
-            let at = Instant::now();
-            recorder.call(Call {
-                tool,
-                method,
-                owner,
-                duration,
-                ok,
-                at,
-            });
-        }
-    }
-
-    /// Runs `work` and records it as one call (`ok` when it returns `Ok`);
-    /// with no recorder installed it only runs `work`. What a handle wraps
-    /// its async methods in.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let registry = microcore::registry::AppRegistry::new();
-    /// let answer: Result<u8, ()> = registry.timed("state", "get", "app", async { Ok(7) }).await;
-    /// assert_eq!(answer, Ok(7));
-    /// # }
-    /// ```
-    pub async fn timed<T, E>(
-        &self,
-        tool: &'static str,
-        method: &'static str,
-        owner: &'static str,
-        work: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
-        if !self.is_recording() {
-            return work.await;
-        }
-        let started = Instant::now();
-        let outcome = work.await;
-        let ok = outcome.is_ok();
-        self.record(tool, method, owner, started.elapsed(), ok);
-        outcome
-    }
-
-    /// The boot hands over the set-up tools (name, critical, probe), so
+    /// The boot hands over the set-up tools (name, probe), so
     /// [`AppRegistry::health`] can ask them.
-    pub(crate) fn set_probes(&self, probes: Vec<(&'static str, bool, Probe)>) {
+    pub(crate) fn set_probes(&self, probes: Vec<(&'static str, Probe)>) {
         let _ = self.probes.set(Probes(probes));
     }
 
-    /// Every tool's health, in boot order: the set-up ones asked now, all
-    /// at once, each within 5 s; one that failed to set up is `Failing`
-    /// with its setup error. Empty before the boot finished setting tools up.
-    pub async fn health(&self) -> Vec<ToolHealth> {
+    /// Every tool's record with its health now, in boot order: the set-up
+    /// ones asked now ([`Tool::health`](crate::Tool::health)), all at once,
+    /// each within 5 s; one that failed to set up keeps its setup error.
+    /// Empty before the boot finished setting tools up.
+    pub async fn health(&self) -> Vec<ToolRecord> {
         let Some(Probes(probes)) = self.probes.get() else {
             return Vec::new();
         };
-        let checks = self.tools().into_iter().map(|record| async move {
-            let probe = probes.iter().find(|(name, ..)| *name == record.name);
-            let (critical, health) = match probe {
-                Some((_, critical, probe)) => {
-                    let health = tokio::time::timeout(HEALTH_TIMEOUT, probe())
-                        .await
-                        .unwrap_or_else(|_| {
-                            Health::Failing("health check timed out after 5 s".into())
-                        });
-                    (*critical, health)
-                }
-                None => (record.critical, record.health),
-            };
-            ToolHealth {
-                name: record.name,
-                critical,
-                health,
+        let checks = self.tools().into_iter().map(|mut record| async move {
+            if let Some((_, probe)) = probes.iter().find(|(name, _)| *name == record.name) {
+                record.health = tokio::time::timeout(HEALTH_TIMEOUT, probe())
+                    .await
+                    .unwrap_or_else(|_| Health::Failing("health check timed out after 5 s".into()));
             }
+            record
         });
         futures::future::join_all(checks).await
-    }
-}
-
-/// Replaces the first entry `same` accepts with `record`, or appends it.
-fn upsert<T>(list: &mut Vec<T>, record: T, same: impl Fn(&T) -> bool) {
-    match list.iter_mut().find(|t| same(t)) {
-        Some(slot) => *slot = record,
-        None => list.push(record),
     }
 }

@@ -2,6 +2,10 @@
 //! plugins clean up, then shut tools down, dependents before dependencies.
 //! Every step runs under the app's shutdown timeout, so one stuck tool
 //! cannot keep the process alive.
+//!
+//! Which signal asks for it is the process's business, not the kernel's:
+//! the `serve` command (`microcore-commands`) listens for SIGINT and
+//! SIGTERM and calls [`Running::shutdown`]; a test calls it directly.
 
 use tracing::{info, warn};
 
@@ -9,13 +13,6 @@ use crate::Running;
 use crate::boot::guarded;
 
 impl Running {
-    /// Waits for `signal` (installed before the boot), then shuts down.
-    pub async fn run_until(self, signal: ShutdownSignal) {
-        signal.recv().await;
-        info!("shutdown signal received: draining");
-        self.shutdown().await;
-    }
-
     /// Shuts the app down (see the module docs for the order).
     pub async fn shutdown(self) {
         let timeout = self.shutdown_timeout;
@@ -39,45 +36,5 @@ impl Running {
             }
         }
         info!("stopped");
-    }
-}
-
-/// SIGINT and SIGTERM listeners, installed when created. Create them
-/// before booting: the http tool serves before `boot` returns, and a
-/// signal that arrives then must still drain the app, not kill it.
-#[derive(Debug)]
-pub struct ShutdownSignal {
-    #[cfg(unix)]
-    listeners: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-}
-
-impl ShutdownSignal {
-    /// Installs the listeners now.
-    pub fn install() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let listeners = signal(SignalKind::interrupt())
-                .ok()
-                .zip(signal(SignalKind::terminate()).ok());
-            Self { listeners }
-        }
-        #[cfg(not(unix))]
-        {
-            Self {}
-        }
-    }
-
-    /// Waits for SIGINT or SIGTERM.
-    pub async fn recv(self) {
-        #[cfg(unix)]
-        if let Some((mut interrupt, mut terminate)) = self.listeners {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -117,7 +117,7 @@ fn a_sound_graph_boots_dependencies_first_ties_by_name() {
     let levels: Vec<Vec<&str>> = plan
         .levels
         .iter()
-        .map(|l| l.iter().map(|i| plan.tools[*i].name).collect())
+        .map(|l| l.iter().map(|t| t.name).collect())
         .collect();
     assert_eq!(levels, [vec!["config"], vec!["http", "log"], vec!["db"]]);
     assert_eq!(plan.plugins[0].qualified_name(), "ping.Ping");

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use axum::{Extension, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
+use microcore_calls::Calls;
 use microcore_config::Config;
 
 use crate::hashing::{HashLimits, HashStage};
@@ -37,8 +37,9 @@ use crate::settings;
 #[derive(Clone)]
 pub struct Auth {
     pub(crate) inner: Arc<Inner>,
-    /// Where each hash, check and token is recorded (set by the tool).
-    registry: Option<Arc<AppRegistry>>,
+    /// Where each hash, check and token is reported (the app's `calls`
+    /// tool; a slot nobody records in for a handle built outside an app).
+    calls: Calls,
     owner: &'static str,
 }
 
@@ -183,7 +184,7 @@ impl Auth {
                 hashing: HashStage::new(limits),
                 revocations: Revocations::default(),
             }),
-            registry: None,
+            calls: Calls::default(),
             owner: "app",
         }
     }
@@ -231,29 +232,26 @@ impl Auth {
         self.inner.hashing.limits()
     }
 
-    /// This handle, recording each password hash or check and each token
-    /// issued or verified in `registry` (tool `auth`, the plugin holding
-    /// the copy, duration, success).
+    /// This handle, reporting its calls to `calls`. Each password hash or
+    /// check and each token issued or verified is reported (tool `auth`,
+    /// the plugin holding the copy, duration, success).
     ///
     /// ```
-    /// let auth = microcore_auth::Auth::for_tests().with_registry(microcore::registry::AppRegistry::new());
+    /// let auth = microcore_auth::Auth::for_tests().with_calls(microcore_calls::Calls::default());
     /// assert!(auth.issue_for(1, "a@b.c", ["user"]).is_ok());
     /// ```
-    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
-        self.registry = Some(registry);
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
         self
     }
 
-    /// `work`, recorded as one call of `method` when a registry is set.
+    /// `work`, reported as one call of `method`.
     pub(crate) async fn timed<T, E>(
         &self,
         method: &'static str,
         work: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        match &self.registry {
-            Some(registry) => registry.timed("auth", method, self.owner, work).await,
-            None => work.await,
-        }
+        self.calls.timed("auth", method, self.owner, work).await
     }
 
     /// `work` (quick and synchronous), recorded like [`Auth::timed`].
@@ -262,12 +260,12 @@ impl Auth {
         method: &'static str,
         work: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let Some(registry) = self.registry.as_ref().filter(|r| r.is_recording()) else {
+        if !self.calls.is_recording() {
             return work();
-        };
+        }
         let started = Instant::now();
         let outcome = work();
-        registry.record(
+        self.calls.record(
             "auth",
             method,
             self.owner,

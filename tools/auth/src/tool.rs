@@ -2,6 +2,7 @@
 //! able to extract an [`AuthUser`](crate::AuthUser).
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 use microcore_http::Http;
 use microcore_state::State;
@@ -20,17 +21,19 @@ pub struct AuthTool {
     http: Http,
     /// Where revocations are shared between replicas.
     state: State,
+    /// Where each hash, check and token is reported.
+    calls: Calls,
 }
 
 impl Tool for AuthTool {
     type Handle = Auth;
 
-    async fn setup(&self, ctx: &ToolContext) -> Result<Auth> {
+    async fn setup(&self, _: &ToolContext) -> Result<Auth> {
         let auth = Auth::from_config(&self.config)?;
         auth.share_revocations(self.state.clone()).await?;
         self.http.provide(auth.clone());
         tracing::debug!("auth ready: tokens live {} s", auth.token_ttl().as_secs());
-        Ok(auth.with_registry(ctx.registry.clone()))
+        Ok(auth.with_calls(self.calls.clone()))
     }
 
     /// A generated key works, but not across restarts or replicas: `doctor`

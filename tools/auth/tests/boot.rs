@@ -46,7 +46,7 @@ impl Session {
 
 fn app() -> App {
     let mut app = App::new(vec![], vec![]);
-    for name in ["config", "http", "state", "auth"] {
+    for name in ["config", "calls", "http", "state", "auth"] {
         let tool = TOOLS.iter().find(|t| t.name == name).expect(name);
         app = app.with_tool(tool);
     }

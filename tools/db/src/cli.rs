@@ -87,7 +87,7 @@ fn run(app: App, args: Vec<String>) -> ExitCode {
 /// Boots the database, runs the action, and returns what to print.
 async fn execute(app: App, action: Action) -> Result<String, String> {
     let app = app
-        .retain_tools(|t| ["config", "log", "db"].contains(&t.name))
+        .retain_tools(|t| ["config", "calls", "log", "db"].contains(&t.name))
         .tools_only()
         .with_var("DB_AUTO_MIGRATE", "false");
     let running = app.boot().await.map_err(|e| e.to_string())?;

@@ -7,8 +7,8 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use microcore::registry::AppRegistry;
 use microcore::{Error, ToolHandle};
+use microcore_calls::Calls;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
     TransactionTrait,
@@ -48,8 +48,9 @@ use crate::txn::Txn;
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// Where each query is recorded (set by the tool; none in tests).
-    registry: Option<Arc<AppRegistry>>,
+    /// Where each query is reported (the app's `calls` tool; a slot
+    /// nobody records in for a handle built outside an app).
+    calls: Calls,
     owner: &'static str,
     /// The SQL of each [`Db::find_by_id`] lookup, built once per pool.
     pub(crate) lookups: Arc<Lookups>,
@@ -78,7 +79,7 @@ impl From<DatabaseConnection> for Db {
     fn from(conn: DatabaseConnection) -> Self {
         Self {
             conn,
-            registry: None,
+            calls: Calls::default(),
             owner: "app",
             lookups: Arc::default(),
         }
@@ -144,31 +145,29 @@ impl Db {
         Ok(db)
     }
 
-    /// This handle, recording each query and transaction in `registry`
-    /// (tool `db`, the plugin holding the copy, duration, success).
+    /// This handle, reporting its calls to `calls`. Each query and
+    /// transaction is reported (tool `db`, the plugin holding the copy,
+    /// duration, success).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
-    /// let db = microcore_db::Db::memory_with(&[]).await?.with_registry(microcore::registry::AppRegistry::new());
+    /// let db = microcore_db::Db::memory_with(&[]).await?.with_calls(microcore_calls::Calls::default());
     /// # use sea_orm::ConnectionTrait;
     /// db.execute_unprepared("SELECT 1").await?;
     /// # Ok(()) }
     /// ```
-    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
-        self.registry = Some(registry);
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
         self
     }
 
-    /// `work`, recorded as one call of `method` when a registry is set.
+    /// `work`, reported as one call of `method`.
     fn timed<'a, T: Send + 'a>(
         &'a self,
         method: &'static str,
         work: BoxFuture<'a, Result<T, DbErr>>,
     ) -> BoxFuture<'a, Result<T, DbErr>> {
-        match &self.registry {
-            Some(registry) => Box::pin(registry.timed("db", method, self.owner, work)),
-            None => work,
-        }
+        Box::pin(self.calls.timed("db", method, self.owner, work))
     }
 
     /// The sea-orm connection (a pool).
@@ -247,10 +246,7 @@ impl Db {
                 }
             }
         };
-        match &self.registry {
-            Some(registry) => registry.timed("db", "transaction", self.owner, run).await,
-            None => run.await,
-        }
+        self.calls.timed("db", "transaction", self.owner, run).await
     }
 
     /// Where each of `migrations` stands in this database, in run order,
@@ -342,14 +338,8 @@ macro_rules! timed_statement {
             Self: 'async_trait,
         {
             Box::pin(async move {
-                match &self.registry {
-                    Some(registry) => {
-                        registry
-                            .timed("db", $label, self.owner, $run(&self.conn, stmt))
-                            .await
-                    }
-                    None => $run(&self.conn, stmt).await,
-                }
+                let work = $run(&self.conn, stmt);
+                self.calls.timed("db", $label, self.owner, work).await
             })
         }
     };

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 use sea_orm::ConnectionTrait;
 
@@ -18,6 +19,8 @@ use crate::settings::DbSettings;
 #[derive(Debug)]
 pub struct SeaOrmDb {
     config: Config,
+    /// Where each query is reported (and timed, when someone records).
+    calls: Calls,
     #[state]
     db: OnceLock<Db>,
 }
@@ -27,7 +30,7 @@ impl Tool for SeaOrmDb {
     const CRITICAL: bool = true;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("DATABASE_URL", "sqlite::memory:")];
 
-    async fn setup(&self, ctx: &ToolContext) -> Result<Db> {
+    async fn setup(&self, _: &ToolContext) -> Result<Db> {
         let settings = DbSettings::from_config(&self.config)?;
         let db = Db::connect(&settings).await?;
         tracing::info!(
@@ -47,7 +50,7 @@ impl Tool for SeaOrmDb {
             }
         }
         let _ = self.db.set(db.clone());
-        Ok(db.with_registry(ctx.registry.clone()))
+        Ok(db.with_calls(self.calls.clone()))
     }
 
     async fn shutdown(&self) -> Result<()> {

@@ -230,6 +230,7 @@ async fn health_runs_select_1() {
     ]);
     let mut container = Container::default();
     container.insert(config);
+    container.insert(microcore_calls::Calls::default());
     let descriptor = microcore::TOOLS.iter().find(|t| t.name == "db").unwrap();
     assert!(descriptor.critical);
     let tool = (descriptor.construct)(&Wiring::new(&container, "test")).unwrap();

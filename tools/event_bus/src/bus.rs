@@ -121,7 +121,7 @@ impl EventBus {
                 inbox: tokio::sync::OnceCell::new(),
                 pending: Mutex::default(),
                 recording,
-                registry: std::sync::OnceLock::new(),
+                calls: std::sync::OnceLock::new(),
                 outbox: std::sync::OnceLock::new(),
             }),
             owner: "app",

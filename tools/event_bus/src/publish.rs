@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microcore::registry::AppRegistry;
 use microcore::{Error, Result};
+use microcore_calls::Calls;
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -153,16 +153,16 @@ impl EventBus {
 
 #[microcore::tool]
 impl EventBus {
-    /// Records each publish of every copy of this bus in `registry` (tool
-    /// `event_bus`, method `publish`, the emitting plugin, duration,
+    /// Reports every copy's publishes to `calls`. Each publish is reported
+    /// (tool `event_bus`, method `publish`, the emitting plugin, duration,
     /// success). The tool does this at setup; only the first call counts.
     ///
     /// ```
     /// let bus = microcore_event_bus::EventBus::memory();
-    /// bus.record_into(microcore::registry::AppRegistry::new());
+    /// bus.record_into(microcore_calls::Calls::default());
     /// ```
-    pub fn record_into(&self, registry: Arc<AppRegistry>) -> &Self {
-        let _ = self.core.registry.set(registry);
+    pub fn record_into(&self, calls: Calls) -> &Self {
+        let _ = self.core.calls.set(calls);
         self
     }
 }
@@ -217,12 +217,8 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
             let written = async move {
                 let envelope = envelope?;
                 let writing = outbox_write(core, txn, envelope);
-                let written = match core.registry.get() {
-                    Some(registry) => {
-                        registry
-                            .timed("event_bus", "publish_in", owner, writing)
-                            .await
-                    }
+                let written = match core.calls.get() {
+                    Some(calls) => calls.timed("event_bus", "publish_in", owner, writing).await,
                     None => writing.await,
                 };
                 if written.is_err() {
@@ -234,8 +230,8 @@ impl<'a, T: Serialize + ?Sized> IntoFuture for Publish<'a, T> {
         }
         let sent = async move {
             let sending = async { core.send(envelope?).await };
-            let sent = match core.registry.get() {
-                Some(registry) => registry.timed("event_bus", "publish", owner, sending).await,
+            let sent = match core.calls.get() {
+                Some(calls) => calls.timed("event_bus", "publish", owner, sending).await,
                 None => sending.await,
             };
             if sent.is_err() {

@@ -37,8 +37,8 @@ pub(crate) struct Core {
     /// ([`EventBus::recording`](crate::EventBus::recording)): it keeps what
     /// was published, which the test kit reads.
     pub(crate) recording: Option<Arc<RecordingDriver>>,
-    /// Where each publish is recorded as a call (set by the tool).
-    pub(crate) registry: std::sync::OnceLock<Arc<microcore::registry::AppRegistry>>,
+    /// Where each publish is reported as a call (set by the tool).
+    pub(crate) calls: std::sync::OnceLock<microcore_calls::Calls>,
     /// The relay of the database's outbox, once one is attached
     /// ([`EventBus::relay_outbox`](crate::EventBus::relay_outbox), or the tool).
     pub(crate) outbox: std::sync::OnceLock<Arc<crate::outbox::Outbox>>,

@@ -6,6 +6,7 @@
 use std::sync::Mutex;
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 use microcore_db::Db;
 
@@ -20,6 +21,8 @@ use microcore::sync::lock;
 pub struct EventBusTool {
     config: Config,
     db: Db,
+    /// Where each publish is reported.
+    calls: Calls,
     #[state]
     bus: Mutex<Option<EventBus>>,
 }
@@ -34,10 +37,10 @@ impl Tool for EventBusTool {
     type Handle = EventBus;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("EVENT_BUS_URL", "memory://")];
 
-    async fn setup(&self, ctx: &ToolContext) -> Result<EventBus> {
+    async fn setup(&self, _: &ToolContext) -> Result<EventBus> {
         let settings = BusSettings::from_config(&self.config)?;
         let bus = EventBus::open(&settings).await?;
-        bus.record_into(ctx.registry.clone());
+        bus.record_into(self.calls.clone());
         match bus.backend() {
             "redis" | "nats" => tracing::info!(
                 backend = bus.backend(),

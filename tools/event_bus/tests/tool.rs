@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use microcore::prelude::*;
+use microcore_calls as _;
 use microcore_config as _;
 use microcore_event_bus::{Event, EventBus};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! What recording one tool call costs: `cargo bench -p microcore-registry`.
 //!
-//! Prints nanoseconds per call for the kernel's `record` with no recorder
-//! (what a handle pays when the registry tool is absent), through the
+//! Prints nanoseconds per call for the calls tool's `record` with no
+//! recorder (what a handle pays when the registry tool is absent), through the
 //! registry tool's recorder on one thread and on several at once (the ring
 //! and the counters are shared), and `timed` around a ready future (which
 //! adds the two clock reads a real call pays). A plain loop with
@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use microcore::registry::AppRegistry as Kernel;
+use microcore_calls::Calls;
 use microcore_registry::CallMetrics;
 
 const CALLS: u32 = 2_000_000;
@@ -34,8 +34,8 @@ fn per_call(calls: u32, work: impl Fn(u32)) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-fn record(kernel: &Kernel, i: u32) {
-    kernel.record(
+fn record(calls: &Calls, i: u32) {
+    calls.record(
         black_box("state"),
         black_box(METHODS[(i % 4) as usize]),
         black_box("users.Login"),
@@ -48,19 +48,19 @@ fn main() {
     let wall_clock = per_call(CALLS, |_| {
         black_box(chrono::Utc::now());
     });
-    let bare = Kernel::new();
+    let bare = Calls::default();
     let no_recorder = per_call(CALLS, |i| record(&bare, i));
 
-    let kernel = Kernel::new();
-    kernel.set_recorder(Arc::new(CallMetrics::default()));
-    let one_thread = per_call(CALLS, |i| record(&kernel, i));
+    let calls = Calls::default();
+    calls.set_recorder(Arc::new(CallMetrics::default()));
+    let one_thread = per_call(CALLS, |i| record(&calls, i));
 
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
-    let shared = Arc::new(kernel);
+    let shared = calls;
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let kernel = shared.clone();
-            std::thread::spawn(move || per_call(CALLS / 2, |i| record(&kernel, i)))
+            let calls = shared.clone();
+            std::thread::spawn(move || per_call(CALLS / 2, |i| record(&calls, i)))
         })
         .collect();
     let contended: Vec<f64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
@@ -77,12 +77,12 @@ fn main() {
     });
 
     println!("for scale, one wall-clock read (Utc::now):  {wall_clock:>6.1} ns");
-    println!("registry record, no recorder installed:     {no_recorder:>6.1} ns/call");
-    println!("registry record, 1 thread:                  {one_thread:>6.1} ns/call");
+    println!("calls record, no recorder installed:        {no_recorder:>6.1} ns/call");
+    println!("calls record, 1 thread:                     {one_thread:>6.1} ns/call");
     println!(
-        "registry record, {threads} threads at once:        {contended:>6.1} ns/call (per thread)"
+        "calls record, {threads} threads at once:           {contended:>6.1} ns/call (per thread)"
     );
     println!(
-        "registry timed(ready future), 1 thread:     {timed:>6.1} ns/call (clock reads included)"
+        "calls timed(ready future), 1 thread:        {timed:>6.1} ns/call (clock reads included)"
     );
 }

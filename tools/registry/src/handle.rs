@@ -1,12 +1,13 @@
 //! [`Registry`], what a plugin holds to read the app's own state: the
 //! kernel's registry (tools, plugins, health) plus the call metrics the
-//! tool records into it, shaped for the system routes.
+//! tool records from the `calls` tool, shaped for the system routes.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use microcore::ToolHandle;
 use microcore::registry::AppRegistry as Kernel;
+use microcore_calls::Calls;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
 use microcore_scheduler::{JobInfo, Scheduler};
@@ -24,9 +25,9 @@ use crate::views::{self, EventsView, LintView, ReadinessView, Schemas, StatusVie
 /// use std::time::Duration;
 /// use microcore_registry::Registry;
 ///
-/// let kernel = microcore::registry::AppRegistry::new();
-/// let registry = Registry::new(kernel.clone(), microcore_http::Http::detached());
-/// kernel.record("state", "get", "users.Login", Duration::from_micros(40), true);
+/// let (kernel, calls) = (microcore::registry::AppRegistry::new(), microcore_calls::Calls::default());
+/// let registry = Registry::new(kernel, microcore_http::Http::detached()).recording(&calls);
+/// calls.record("state", "get", "users.Login", Duration::from_micros(40), true);
 /// assert_eq!(registry.recent_calls()[0].plugin, "users.Login");
 /// assert!(registry.prometheus().contains("microcore_tool_calls_total{tool=\"state\",method=\"get\"} 1"));
 /// assert!(registry.status().await.tools.is_empty());
@@ -56,26 +57,12 @@ impl ToolHandle for Registry {
 
 #[microcore::tool(guide = "../AI.md")]
 impl Registry {
-    /// A handle on `kernel` that records its tool calls.
-    ///
-    /// The first handle made for a kernel registry gets them (see
-    /// [`Kernel::set_recorder`]). `http` lists the routes.
+    /// A handle on `kernel`; `http` lists the routes. It records no tool
+    /// call until [`Registry::recording`] says where they are reported
+    /// (with `REGISTRY_METRICS=false` it never does: tool calls skip
+    /// timing and the call metrics stay empty; status, health, events,
+    /// traces and lint answer as usual).
     pub fn new(kernel: Arc<Kernel>, http: Http) -> Self {
-        let registry = Self::unrecorded(kernel, http);
-        if !registry
-            .kernel
-            .set_recorder(registry.shared.metrics.clone())
-        {
-            tracing::warn!("the kernel registry records into another registry handle already");
-        }
-        registry
-    }
-
-    /// A handle on `kernel` that records no call (`REGISTRY_METRICS=false`).
-    ///
-    /// Tool calls skip timing and the call metrics stay empty; status,
-    /// health, events, traces and lint answer as usual.
-    pub fn unrecorded(kernel: Arc<Kernel>, http: Http) -> Self {
         let metrics = Arc::new(CallMetrics::default());
         Self {
             kernel,
@@ -87,6 +74,16 @@ impl Registry {
                 closing: watch::channel(false).0,
             }),
         }
+    }
+
+    /// This handle, keeping what `calls` gets. The tool calls reported to
+    /// `calls` go to its metrics; only the first recorder installed in
+    /// `calls` gets them (see [`Calls::set_recorder`]).
+    pub fn recording(self, calls: &Calls) -> Self {
+        if !calls.set_recorder(self.shared.metrics.clone()) {
+            tracing::warn!("the calls tool records into another registry handle already");
+        }
+        self
     }
 
     /// The kernel's registry: tools and plugins with their status.

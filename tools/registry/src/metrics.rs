@@ -1,4 +1,4 @@
-//! The recorder the registry tool installs in the kernel's registry: the
+//! The recorder the registry tool installs in the `calls` tool: the
 //! last 1000 tool calls, per (tool, method) and per route counters with
 //! latency histograms, and a live feed of calls for
 //! `/system/metrics/stream`.
@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use microcore::registry::{Call, Recorder};
 use microcore::sync::lock;
+use microcore_calls::{Call, Recorder};
 use microcore_http::{Hit, RecordHits};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -89,7 +89,7 @@ type Slot = Option<(u64, Call)>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use microcore::registry::{Call, Recorder};
+/// use microcore_calls::{Call, Recorder};
 /// use microcore_registry::CallMetrics;
 ///
 /// let metrics = CallMetrics::default();

@@ -17,7 +17,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 ///
 /// ```
 /// use std::time::Duration;
-/// use microcore::registry::{Call, Recorder};
+/// use microcore_calls::{Call, Recorder};
 /// let metrics = microcore_registry::CallMetrics::default();
 /// metrics.call(Call { tool: "db", method: "query_all", owner: "users.ListUsers",
 ///     duration: Duration::from_millis(2), ok: true, at: std::time::Instant::now() });

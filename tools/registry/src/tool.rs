@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
@@ -33,6 +34,8 @@ pub struct RegistryTool {
     bus: EventBus,
     /// Its jobs, listed like routes and subscriptions.
     scheduler: Scheduler,
+    /// Where the other tools report their calls: the metrics keep them.
+    calls: Calls,
     #[state]
     ready: OnceLock<(Registry, Option<PathBuf>)>,
 }
@@ -47,13 +50,11 @@ impl Tool for RegistryTool {
             Some(path) if path.trim().is_empty() => None,
             Some(path) => Some(PathBuf::from(path)),
         };
-        let registry = if self.config.get("REGISTRY_METRICS", true)? {
-            let registry = Registry::new(ctx.registry.clone(), self.http.clone());
+        let mut registry = Registry::new(ctx.registry.clone(), self.http.clone());
+        if self.config.get("REGISTRY_METRICS", true)? {
             self.http.measure(registry.metrics().clone());
-            registry
-        } else {
-            Registry::unrecorded(ctx.registry.clone(), self.http.clone())
-        };
+            registry = registry.recording(&self.calls);
+        }
         let registry = registry
             .with_bus(self.bus.clone())
             .with_scheduler(self.scheduler.clone());

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use microcore::registry::Health;
-use microcore::registry::{AppRegistry as Kernel, PluginRecord, PluginStatus, ToolHealth};
+use microcore::registry::{AppRegistry as Kernel, PluginRecord, PluginStatus, ToolRecord};
 use microcore_commands::lint::Finding;
 use microcore_event_bus::contracts::{ContractViolation, check_contracts};
 use microcore_event_bus::topology::{Role, TopicInfo};
@@ -114,8 +114,8 @@ pub struct HealthView {
     pub message: String,
 }
 
-impl From<&ToolHealth> for HealthView {
-    fn from(h: &ToolHealth) -> Self {
+impl From<&ToolRecord> for HealthView {
+    fn from(h: &ToolRecord) -> Self {
         let (status, message) = ToolStatus::of(&h.health);
         Self {
             name: h.name.to_string(),

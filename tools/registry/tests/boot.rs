@@ -1,4 +1,4 @@
-//! The registry tool in a booted app (config, http, event_bus, db,
+//! The registry tool in a booted app (config, calls, http, event_bus, db,
 //! scheduler, registry, and two plugins): it is listed as a tool, records the plugin's calls and
 //! each request by route template, answers readiness, and writes the same
 //! `AI_CONTEXT.md` at every boot.
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use microcore::prelude::*;
 use microcore::registry::PluginStatus;
+use microcore_calls::Calls;
 use microcore_config as _;
 use microcore_event_bus::EventBus;
 use microcore_http::Http;
@@ -58,7 +59,15 @@ impl Nightly {
 }
 
 /// The tools the registry needs, each from its crate.
-const TOOLS: [&str; 6] = ["config", "http", "event_bus", "db", "scheduler", "registry"];
+const TOOLS: [&str; 7] = [
+    "config",
+    "calls",
+    "http",
+    "event_bus",
+    "db",
+    "scheduler",
+    "registry",
+];
 
 impl Hello {
     async fn hello(
@@ -247,7 +256,8 @@ async fn metrics_turned_off_record_nothing() {
         let body: serde_json::Value = answer.json().await.unwrap();
         assert_eq!(body["data"], format!("hello {name}"));
     }
-    assert!(!registry.kernel().is_recording(), "no recorder installed");
+    let calls = running.handle::<Calls>().unwrap();
+    assert!(!calls.is_recording(), "no recorder installed");
     assert_eq!(registry.recent_calls().len(), 0, "no call records");
     let text = registry.prometheus();
     assert!(!text.contains("microcore_tool_calls_total{"), "{text}");

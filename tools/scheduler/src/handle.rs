@@ -7,8 +7,8 @@ use microcore::sync::lock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use microcore::registry::AppRegistry;
 use microcore::{Error, Result, ToolHandle};
+use microcore_calls::Calls;
 use microcore_db::Db;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -76,7 +76,8 @@ pub(crate) struct Core {
     pub(crate) jobs: Mutex<Jobs>,
     /// Wakes the loop: a job was declared.
     pub(crate) wake: Notify,
-    pub(crate) registry: OnceLock<Arc<AppRegistry>>,
+    /// Where each run is reported as a call (set by the tool).
+    pub(crate) calls: OnceLock<Calls>,
     /// The loop's last database error, cleared when it works again.
     pub(crate) trouble: Mutex<Option<String>>,
     running: Mutex<Option<Running>>,
@@ -154,7 +155,7 @@ impl Scheduler {
             instance: format!("{}-{}", std::process::id(), &id[..12]),
             jobs: Mutex::default(),
             wake: Notify::new(),
-            registry: OnceLock::new(),
+            calls: OnceLock::new(),
             trouble: Mutex::default(),
             running: Mutex::default(),
         };
@@ -180,17 +181,17 @@ impl Scheduler {
         Self::new(Db::memory_with(&[]).await?, SchedulerSettings::default()).await
     }
 
-    /// This scheduler, recording each run in `registry` (tool `scheduler`,
-    /// the handler's method and plugin, duration, success).
+    /// This scheduler, reporting its runs to `calls`. Each run is reported
+    /// (tool `scheduler`, the handler's method and plugin, duration, success).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> microcore::Result<()> {
     /// let scheduler = microcore_scheduler::Scheduler::memory().await?
-    ///     .with_registry(microcore::registry::AppRegistry::new());
+    ///     .with_calls(microcore_calls::Calls::default());
     /// # drop(scheduler); Ok(()) }
     /// ```
-    pub fn with_registry(self, registry: Arc<AppRegistry>) -> Self {
-        let _ = self.core.registry.set(registry);
+    pub fn with_calls(self, calls: Calls) -> Self {
+        let _ = self.core.calls.set(calls);
         self
     }
 

@@ -241,8 +241,8 @@ async fn execute(core: Arc<Core>, claim: Claim) {
         Ok(Err(e)) => Err(e.chain()),
         Err(panic) => Err(format!("panicked: {}", microcore::panic::message(&*panic))),
     };
-    if let Some(registry) = core.registry.get() {
-        registry.record(
+    if let Some(calls) = core.calls.get() {
+        calls.record(
             "scheduler",
             handler.method,
             handler.owner,

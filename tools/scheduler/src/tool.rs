@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 use microcore_db::Db;
 
@@ -13,16 +14,17 @@ use crate::{Scheduler, SchedulerSettings};
 
 /// The built-in scheduler tool: jobs in the app's database (`db` tool).
 ///
-/// Linking the crate is enough; an app (here one made of the config, db and
+/// Linking the crate is enough; an app (here one made of the config, calls, db and
 /// scheduler tools only) boots it like any other tool:
 ///
 /// ```
 /// use microcore::App;
 /// use microcore_scheduler::Scheduler;
-/// use microcore_config as _; // linkme keeps only the tools of named crates
+/// use microcore_calls as _; // linkme keeps only the tools of named crates
+/// use microcore_config as _;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let tools = microcore::TOOLS.iter().filter(|t| ["config", "db", "scheduler"].contains(&t.name));
+/// let tools = microcore::TOOLS.iter().filter(|t| ["config", "calls", "db", "scheduler"].contains(&t.name));
 /// let running = App::new(tools.collect(), vec![])
 ///     .with_var("DATABASE_URL", "sqlite::memory:")
 ///     .boot()
@@ -37,6 +39,8 @@ use crate::{Scheduler, SchedulerSettings};
 pub struct SchedulerTool {
     config: Config,
     db: Db,
+    /// Where each run is reported.
+    calls: Calls,
     #[state]
     scheduler: OnceLock<Scheduler>,
 }
@@ -44,11 +48,11 @@ pub struct SchedulerTool {
 impl Tool for SchedulerTool {
     type Handle = Scheduler;
 
-    async fn setup(&self, ctx: &ToolContext) -> Result<Scheduler> {
+    async fn setup(&self, _: &ToolContext) -> Result<Scheduler> {
         let settings = SchedulerSettings::from_config(&self.config)?;
         let scheduler = Scheduler::new(self.db.clone(), settings)
             .await?
-            .with_registry(ctx.registry.clone());
+            .with_calls(self.calls.clone());
         tracing::info!(
             instance = scheduler.instance(),
             "scheduler ready (poll every {} s, {} attempt(s) per job)",

@@ -11,6 +11,7 @@ use common::{TestDb, eventually};
 use microcore::App;
 use microcore::prelude::*;
 use microcore::registry::PluginStatus;
+use microcore_calls as _;
 use microcore_config as _;
 use microcore_scheduler::{JobRun, Scheduler};
 
@@ -103,7 +104,7 @@ impl Typo {
 
 fn app(url: &str) -> App {
     App::linked()
-        .retain_tools(|t| ["config", "db", "scheduler"].contains(&t.name))
+        .retain_tools(|t| ["config", "calls", "db", "scheduler"].contains(&t.name))
         .with_var("DATABASE_URL", url)
         .with_var("SCHEDULER_POLL_SECS", "0.1")
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use common::{TestDb, assert_done_first_time};
 use microcore::prelude::*;
+use microcore_calls as _;
 use microcore_config as _;
 use microcore_db::Db;
 use microcore_scheduler::{JobRun, Scheduler};
@@ -123,7 +124,7 @@ impl Ticks {
 }
 
 /// One app process (started by the test below with the variables set):
-/// boots config, db and scheduler with the `Ticks` plugin, runs for a
+/// boots config, calls, db and scheduler with the `Ticks` plugin, runs for a
 /// while, shuts down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "an app process of `two_app_processes_run_each_fire_once`, not a test of its own"]
@@ -132,7 +133,7 @@ async fn child_replica() {
         return;
     };
     let running = microcore::App::linked()
-        .retain_tools(|t| ["config", "db", "scheduler"].contains(&t.name))
+        .retain_tools(|t| ["config", "calls", "db", "scheduler"].contains(&t.name))
         .retain_plugins(|p| p.name == "Ticks")
         .with_var("DATABASE_URL", url)
         .with_var("SCHEDULER_POLL_SECS", "0.2")

@@ -8,15 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{TestDb, eventually};
-use microcore::registry::{AppRegistry, Call, Recorder};
 use microcore::{Error, Result};
+use microcore_calls::{Call, Calls, Recorder};
 use microcore_scheduler::{JobRun, JobStatus};
 
-/// Keeps the calls the registry is told about.
+/// Keeps the calls the scheduler reports.
 #[derive(Debug, Default)]
-struct Calls(Mutex<Vec<Call>>);
+struct Kept(Mutex<Vec<Call>>);
 
-impl Recorder for Calls {
+impl Recorder for Kept {
     fn call(&self, call: Call) {
         self.0.lock().unwrap().push(call);
     }
@@ -49,10 +49,10 @@ impl Flaky {
 }
 
 async fn a_failing_job_is_retried_then_marked_failed(db: TestDb) {
-    let registry = AppRegistry::new();
-    let calls = Arc::new(Calls::default());
-    registry.set_recorder(calls.clone());
-    let scheduler = db.scheduler().await.with_registry(registry);
+    let kept = Arc::new(Kept::default());
+    let calls = Calls::default();
+    calls.set_recorder(kept.clone());
+    let scheduler = db.scheduler().await.with_calls(calls);
     let flaky = Arc::new(Flaky::default());
     scheduler
         .after("send-mail", Duration::ZERO, &flaky, Flaky::always_fails)
@@ -81,7 +81,7 @@ async fn a_failing_job_is_retried_then_marked_failed(db: TestDb) {
     let error = record.last_error.as_deref().unwrap_or_default();
     assert!(error.contains("the mail server is down"), "{error}");
 
-    let calls = calls.0.lock().unwrap().clone();
+    let calls = kept.0.lock().unwrap().clone();
     let runs: Vec<&Call> = calls.iter().filter(|c| c.tool == "scheduler").collect();
     assert_eq!(runs.len(), 3, "{calls:?}");
     assert!(

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microcore::registry::AppRegistry;
 use microcore::{Error, Result, ToolHandle};
+use microcore_calls::Calls;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -68,8 +68,9 @@ use crate::{StateDriver, StateSettings, StateUrl};
 pub struct State {
     driver: Arc<dyn StateDriver>,
     prefix: Arc<str>,
-    /// Where each call is recorded (set by the tool; none in tests).
-    registry: Option<Arc<AppRegistry>>,
+    /// Where each call is reported (the app's `calls` tool; a slot
+    /// nobody records in for a handle built outside an app).
+    calls: Calls,
     owner: &'static str,
 }
 
@@ -114,7 +115,7 @@ impl State {
         Self {
             driver,
             prefix: Arc::from(""),
-            registry: None,
+            calls: Calls::default(),
             owner: "app",
         }
     }
@@ -207,44 +208,41 @@ impl State {
         self.driver.backend()
     }
 
-    /// This handle (and its namespaces), recording each call in `registry`
+    /// This handle, reporting its calls to `calls`. So do its namespaces
     /// (tool `state`, the plugin holding the copy, duration, success).
     ///
     /// ```
-    /// let state = microcore_state::State::memory().with_registry(microcore::registry::AppRegistry::new());
+    /// let state = microcore_state::State::memory().with_calls(microcore_calls::Calls::default());
     /// # let _ = state;
     /// ```
-    pub fn with_registry(mut self, registry: Arc<AppRegistry>) -> Self {
-        self.registry = Some(registry);
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
         self
     }
 
-    /// This handle with no call recording, for background work. Its steady
+    /// This handle, reporting no call. For background work whose steady
     /// stream of calls (a poll every tenth of a second) would push the
     /// requests' own calls out of the recent-call list.
     ///
     /// ```
-    /// let state = microcore_state::State::memory().with_registry(microcore::registry::AppRegistry::new());
+    /// let state = microcore_state::State::memory().with_calls(microcore_calls::Calls::default());
     /// let quiet = state.unrecorded();
     /// # let _ = quiet;
     /// ```
     pub fn unrecorded(&self) -> Self {
         Self {
-            registry: None,
+            calls: Calls::default(),
             ..self.clone()
         }
     }
 
-    /// `work`, recorded as one call of `method` when a registry is set.
+    /// `work`, reported as one call of `method`.
     async fn timed<T>(
         &self,
         method: &'static str,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        match &self.registry {
-            Some(registry) => registry.timed("state", method, self.owner, work).await,
-            None => work.await,
-        }
+        self.calls.timed("state", method, self.owner, work).await
     }
 
     fn key(&self, key: &str) -> String {

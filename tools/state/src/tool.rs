@@ -7,22 +7,24 @@
 use std::sync::OnceLock;
 
 use microcore::prelude::*;
+use microcore_calls::Calls;
 use microcore_config::Config;
 
 use crate::{State, StateSettings};
 
 /// The built-in state tool: `memory://` or Redis, picked by `STATE_URL`.
 ///
-/// Linking the crate is enough; an app (here one made of the config and
-/// state tools only) boots it like any other tool:
+/// Linking the crate is enough; an app (here one made of the config, calls
+/// and state tools only) boots it like any other tool:
 ///
 /// ```
 /// use microcore::App;
 /// use microcore_state::State;
-/// use microcore_config as _; // linkme keeps only the tools of named crates
+/// use microcore_calls as _; // linkme keeps only the tools of named crates
+/// use microcore_config as _;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let tools = microcore::TOOLS.iter().filter(|t| ["config", "state"].contains(&t.name));
+/// let tools = microcore::TOOLS.iter().filter(|t| ["config", "calls", "state"].contains(&t.name));
 /// let running = App::new(tools.collect(), vec![])
 ///     .with_var("STATE_URL", "memory://")
 ///     .boot()
@@ -36,6 +38,8 @@ use crate::{State, StateSettings};
 #[derive(Debug)]
 pub struct StateTool {
     config: Config,
+    /// Where each call is reported (and timed, when someone records).
+    calls: Calls,
     #[state]
     state: OnceLock<State>,
 }
@@ -44,7 +48,7 @@ impl Tool for StateTool {
     type Handle = State;
     const DRY_RUN: &'static [(&'static str, &'static str)] = &[("STATE_URL", "memory://")];
 
-    async fn setup(&self, ctx: &ToolContext) -> Result<State> {
+    async fn setup(&self, _: &ToolContext) -> Result<State> {
         let settings = StateSettings::from_config(&self.config)?;
         let state = State::connect(&settings).await?;
         tracing::info!(
@@ -54,7 +58,7 @@ impl Tool for StateTool {
             state.backend()
         );
         let _ = self.state.set(state.clone());
-        Ok(state.with_registry(ctx.registry.clone()))
+        Ok(state.with_calls(self.calls.clone()))
     }
 
     async fn health(&self) -> Health {
@@ -79,6 +83,7 @@ mod tests {
     fn tool(pairs: &[(&str, &str)]) -> StateTool {
         StateTool {
             config: Config::from_pairs(pairs.iter().copied()),
+            calls: Calls::default(),
             state: OnceLock::new(),
         }
     }

@@ -10,6 +10,7 @@ use microcore::{App, TOOLS};
 use microcore_state::State;
 
 // linkme keeps a crate's tools only when the binary names the crate.
+use microcore_calls as _;
 use microcore_config as _;
 
 /// Needs state; counts its boots there.
@@ -36,7 +37,7 @@ impl Plugin for NeedsNothing {}
 fn app() -> App {
     let tools = TOOLS
         .iter()
-        .filter(|t| t.name == "config" || t.name == "state")
+        .filter(|t| ["config", "calls", "state"].contains(&t.name))
         .collect();
     let plugins = microcore::PLUGINS
         .iter()

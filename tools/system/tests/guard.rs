@@ -40,6 +40,7 @@ async fn boot(system_routes: &str) -> (microcore::Running, String) {
     let tools = microcore::TOOLS.iter().filter(|t| {
         [
             "config",
+            "calls",
             "log",
             "http",
             "auth",

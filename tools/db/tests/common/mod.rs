@@ -1,5 +1,5 @@
 //! What the db tool's suites share: a database of its own for each test
-//! (see `microcore-test-support`), and the app of just the config and db
+//! (see `microcore-test-support`), and the app of just the config, calls and db
 //! tools that the boot suites start.
 
 #![allow(dead_code, unreachable_pub)]
@@ -8,11 +8,11 @@ use microcore::App;
 
 pub use microcore_test_support::{TestDb, on_both_backends};
 
-/// The config and db tools alone (no plugin), on `url`, with the
+/// The config, calls and db tools alone (no plugin), on `url`, with the
 /// migrations linked into the test binary.
 pub fn app(url: &str) -> App {
     App::linked()
-        .retain_tools(|t| ["config", "db"].contains(&t.name))
+        .retain_tools(|t| ["config", "calls", "db"].contains(&t.name))
         .retain_plugins(|_| false)
         .with_var("DATABASE_URL", url)
 }
