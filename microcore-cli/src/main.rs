@@ -11,6 +11,10 @@
 //!
 //! Install it with `cargo install --path cli`; see `docs/cli.md`.
 
+// The doc comments of the commands are their `--help` text, where
+// `domains/<name>/` is the usual way to write a placeholder: not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod add;
 mod check;
 mod dev;
