@@ -9,6 +9,7 @@
 //! and drops only its own database, never stops the server.
 
 pub mod proxy;
+pub mod redis_keys;
 
 use sea_orm::{ConnectionTrait, Database, DbErr};
 

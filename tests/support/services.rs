@@ -4,7 +4,7 @@
 
 pub use microcore_test_support::{create_database, database_url, drop_database};
 
-pub const REDIS: &str = "redis://127.0.0.1:6379";
+pub use microcore_test_support::redis_keys::REDIS;
 pub const NATS: &str = "nats://127.0.0.1:4222";
 
 /// A fresh, uniquely named name for this test's resources.
@@ -14,20 +14,7 @@ pub fn unique_name() -> String {
 
 /// Deletes every Redis key that starts with `prefix`.
 pub async fn clear_redis_prefix(prefix: &str) {
-    let client = redis::Client::open(REDIS).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
+    microcore_test_support::redis_keys::clear_prefix(prefix).await;
 }
 
 /// Deletes the JetStream streams the event bus made for `prefix`.

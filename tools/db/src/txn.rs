@@ -157,23 +157,33 @@ impl Deref for Txn {
     }
 }
 
-/// `txn` works wherever sea-orm takes a connection. The signatures are what
-/// `#[async_trait]` generates for the trait, delegating to the transaction.
+/// One statement method of `ConnectionTrait`, with the signature
+/// `#[async_trait]` generates for it, passed on to the transaction.
+macro_rules! on_the_transaction {
+    ($method:ident, $out:ty) => {
+        fn $method<'life0, 'async_trait>(
+            &'life0 self,
+            stmt: Statement,
+        ) -> BoxFuture<'async_trait, Result<$out, DbErr>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.$method(stmt)
+        }
+    };
+}
+
+/// `txn` works wherever sea-orm takes a connection, delegating to the
+/// transaction.
 impl ConnectionTrait for Txn {
     fn get_database_backend(&self) -> DbBackend {
         self.inner.get_database_backend()
     }
 
-    fn execute_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<ExecResult, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.execute_raw(stmt)
-    }
+    on_the_transaction!(execute_raw, ExecResult);
+    on_the_transaction!(query_one_raw, Option<QueryResult>);
+    on_the_transaction!(query_all_raw, Vec<QueryResult>);
 
     fn execute_unprepared<'life0, 'life1, 'async_trait>(
         &'life0 self,
@@ -185,28 +195,6 @@ impl ConnectionTrait for Txn {
         Self: 'async_trait,
     {
         self.inner.execute_unprepared(sql)
-    }
-
-    fn query_one_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<Option<QueryResult>, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.query_one_raw(stmt)
-    }
-
-    fn query_all_raw<'life0, 'async_trait>(
-        &'life0 self,
-        stmt: Statement,
-    ) -> BoxFuture<'async_trait, Result<Vec<QueryResult>, DbErr>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.query_all_raw(stmt)
     }
 
     fn support_returning(&self) -> bool {

@@ -530,18 +530,5 @@ async fn on_redis_a_republished_row_reaches_subscribers_once() {
     let prefix = nats_prefix();
     a_republished_row_reaches_subscribers_once(nats_bus("redis://127.0.0.1:6379", &prefix).await)
         .await;
-    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
+    microcore_test_support::redis_keys::clear_prefix(&prefix).await;
 }
