@@ -126,6 +126,29 @@ fn exec_err(err: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))
 }
 
+/// `stmt`'s SQL and values (`parts`), run on a connection of `pool` with
+/// sqlx's `fetch` method; the rows mapped with `rows`, a driver error with
+/// `err`. One body for every statement and backend: they differ in those
+/// four only.
+macro_rules! on_pool {
+    ($pool:expr, $parts:expr, $fetch:ident, $rows:expr, $err:expr) => {{
+        let (sql, values) = $parts;
+        let mut c = acquire($pool).await?;
+        let done = sqlx::query_with(sql, values).$fetch(&mut *c).await;
+        done.map($rows).map_err($err)
+    }};
+}
+
+/// A driver's row, if any, as sea-orm's (for either backend).
+fn one_row<R: Into<QueryResult>>(row: Option<R>) -> Option<QueryResult> {
+    row.map(Into::into)
+}
+
+/// A driver's rows as sea-orm's (for either backend).
+fn all_rows<R: Into<QueryResult>>(rows: Vec<R>) -> Vec<QueryResult> {
+    rows.into_iter().map(Into::into).collect()
+}
+
 /// `ConnectionTrait::query_one_raw`.
 pub(crate) async fn query_one(
     conn: &DatabaseConnection,
@@ -133,17 +156,11 @@ pub(crate) async fn query_one(
 ) -> Result<Option<QueryResult>, DbErr> {
     match Pool::of(conn) {
         Some(Pool::Sqlite(pool)) => {
-            let (sql, values) = sqlite_parts(stmt);
-            let mut c = acquire(pool).await?;
-            let row = sqlx::query_with(sql, values).fetch_optional(&mut *c).await;
-            row.map(|r| r.map(QueryResult::from)).map_err(query_err)
+            on_pool!(pool, sqlite_parts(stmt), fetch_optional, one_row, query_err)
         }
         #[cfg(feature = "postgres")]
         Some(Pool::Postgres(pool)) => {
-            let (sql, values) = parts(stmt);
-            let mut c = acquire(pool).await?;
-            let row = sqlx::query_with(sql, values).fetch_optional(&mut *c).await;
-            row.map(|r| r.map(QueryResult::from)).map_err(query_err)
+            on_pool!(pool, parts(stmt), fetch_optional, one_row, query_err)
         }
         None => conn.query_one_raw(stmt).await,
     }
@@ -156,20 +173,10 @@ pub(crate) async fn query_all(
 ) -> Result<Vec<QueryResult>, DbErr> {
     match Pool::of(conn) {
         Some(Pool::Sqlite(pool)) => {
-            let (sql, values) = sqlite_parts(stmt);
-            let mut c = acquire(pool).await?;
-            let rows = sqlx::query_with(sql, values).fetch_all(&mut *c).await;
-            rows.map(|r| r.into_iter().map(QueryResult::from).collect())
-                .map_err(query_err)
+            on_pool!(pool, sqlite_parts(stmt), fetch_all, all_rows, query_err)
         }
         #[cfg(feature = "postgres")]
-        Some(Pool::Postgres(pool)) => {
-            let (sql, values) = parts(stmt);
-            let mut c = acquire(pool).await?;
-            let rows = sqlx::query_with(sql, values).fetch_all(&mut *c).await;
-            rows.map(|r| r.into_iter().map(QueryResult::from).collect())
-                .map_err(query_err)
-        }
+        Some(Pool::Postgres(pool)) => on_pool!(pool, parts(stmt), fetch_all, all_rows, query_err),
         None => conn.query_all_raw(stmt).await,
     }
 }
@@ -181,17 +188,17 @@ pub(crate) async fn execute(
 ) -> Result<ExecResult, DbErr> {
     match Pool::of(conn) {
         Some(Pool::Sqlite(pool)) => {
-            let (sql, values) = sqlite_parts(stmt);
-            let mut c = acquire(pool).await?;
-            let done = sqlx::query_with(sql, values).execute(&mut *c).await;
-            done.map(ExecResult::from).map_err(exec_err)
+            on_pool!(
+                pool,
+                sqlite_parts(stmt),
+                execute,
+                ExecResult::from,
+                exec_err
+            )
         }
         #[cfg(feature = "postgres")]
         Some(Pool::Postgres(pool)) => {
-            let (sql, values) = parts(stmt);
-            let mut c = acquire(pool).await?;
-            let done = sqlx::query_with(sql, values).execute(&mut *c).await;
-            done.map(ExecResult::from).map_err(exec_err)
+            on_pool!(pool, parts(stmt), execute, ExecResult::from, exec_err)
         }
         None => conn.execute_raw(stmt).await,
     }
